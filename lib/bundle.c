@@ -1,0 +1,361 @@
+/*
+ * bundle: loading, checking and writing model bundles. A linear model's
+ * one-vs-one decision functions are collapsed here, once, into a weight
+ * matrix (feature-major, so scoring reads one contiguous row per feature).
+ */
+#include "bundle_internal.h"
+#include "feat.h"
+#include "xalloc.h"
+#include "yamljson.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *join(const char *dir, const char *file)
+{
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *p = xmalloc(n);
+    snprintf(p, n, "%s/%s", dir, file);
+    return p;
+}
+
+void bundle_free(struct bundle **bp)
+{
+    struct bundle *b = bp ? *bp : NULL;
+    if (!b)
+        return;
+    free(b->dir);
+    free(b->name);
+    for (int i = 0; i < b->nlabels; i++)
+        free(b->labels[i]);
+    vocab_free(&b->vocab);
+    svm_free_and_destroy_model(&b->model);
+    free(b->w);
+    cJSON_Delete(b->manifest);
+    free(b);
+    *bp = NULL;
+}
+
+static int read_manifest(struct bundle *b, char *err, size_t errlen)
+{
+    char *path = join(b->dir, "manifest.yaml");
+    char sub[256];
+    b->manifest = yaml_load_json(path, err, errlen);
+    if (!b->manifest)
+        goto fail;
+    const cJSON *m = b->manifest, *v;
+    if (!cJSON_IsObject(m)) {
+        snprintf(err, errlen, "%s: expected a mapping", path);
+        goto fail;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(m, "format");
+    if (!cJSON_IsNumber(v) || v->valuedouble != BUNDLE_FORMAT) {
+        snprintf(err, errlen, "%s: format must be %d (this build reads format %d only)", path, BUNDLE_FORMAT, BUNDLE_FORMAT);
+        goto fail;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(m, "name");
+    if (!cJSON_IsString(v) || !v->valuestring[0]) {
+        snprintf(err, errlen, "%s: missing name", path);
+        goto fail;
+    }
+    b->name = xstrdup(v->valuestring);
+    v = cJSON_GetObjectItemCaseSensitive(m, "labels");
+    int n = cJSON_GetArraySize(v);
+    if (!cJSON_IsArray(v) || n < 2 || n > BUNDLE_MAX_LABELS) {
+        snprintf(err, errlen, "%s: labels must list 2 to %d labels", path, BUNDLE_MAX_LABELS);
+        goto fail;
+    }
+    const cJSON *l;
+    cJSON_ArrayForEach(l, v) {
+        if (!cJSON_IsString(l) || !l->valuestring[0]) {
+            snprintf(err, errlen, "%s: labels must be non-empty strings", path);
+            goto fail;
+        }
+        for (int i = 0; i < b->nlabels; i++)
+            if (strcmp(b->labels[i], l->valuestring) == 0) {
+                snprintf(err, errlen, "%s: label '%s' appears twice", path, l->valuestring);
+                goto fail;
+            }
+        b->labels[b->nlabels++] = xstrdup(l->valuestring);
+    }
+    if (feat_settings_from_json(cJSON_GetObjectItemCaseSensitive(m, "features"), &b->fs, sub, sizeof sub) < 0) {
+        snprintf(err, errlen, "%s: %s", path, sub);
+        goto fail;
+    }
+    free(path);
+    return 0;
+fail:
+    free(path);
+    return -1;
+}
+
+static int read_vocab(struct bundle *b, char *err, size_t errlen)
+{
+    char *path = join(b->dir, "vocab.tsv");
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    b->vocab = vocab_read(fp, path, err, errlen);
+    fclose(fp);
+    free(path);
+    return b->vocab ? 0 : -1;
+}
+
+static int check_model(struct bundle *b, const char *path, char *err, size_t errlen)
+{
+    const struct svm_model *m = b->model;
+    if (m->param.svm_type != C_SVC) {
+        snprintf(err, errlen, "%s: only C-SVC models are supported", path);
+        return -1;
+    }
+    if (!svm_check_probability_model(m)) {
+        snprintf(err, errlen, "%s: model has no probability estimates (train with -b 1)", path);
+        return -1;
+    }
+    if (m->nr_class != b->nlabels) {
+        snprintf(err, errlen, "%s: model has %d classes, manifest lists %d labels", path, m->nr_class, b->nlabels);
+        return -1;
+    }
+    for (int i = 0; i < b->nlabels; i++)
+        b->svm_of_label[i] = -1;
+    for (int k = 0; k < m->nr_class; k++) {
+        int lab = m->label[k];
+        if (lab < 0 || lab >= b->nlabels || b->svm_of_label[lab] >= 0) {
+            snprintf(err, errlen, "%s: model label %d does not match the manifest's labels", path, lab);
+            return -1;
+        }
+        b->label_of_svm[k] = lab;
+        b->svm_of_label[lab] = k;
+    }
+    long nfeat = (long)vocab_size(b->vocab);
+    for (int i = 0; i < m->l; i++)
+        for (const struct svm_node *x = m->SV[i]; x->index != -1; x++)
+            if (x->index < 1 || x->index > nfeat) {
+                snprintf(err, errlen, "%s: support vector %d uses feature %d, vocabulary has %ld", path, i, x->index, nfeat);
+                return -1;
+            }
+    return 0;
+}
+
+/* w_p = sum of coef * sv over the support vectors of both classes of pair
+ * p, in libsvm's pair order; see svm_predict_values for the layout of
+ * sv_coef that this mirrors. */
+static void collapse_linear(struct bundle *b)
+{
+    const struct svm_model *m = b->model;
+    int k = m->nr_class, np = b->npairs;
+    size_t nfeat = vocab_size(b->vocab);
+    int start[BUNDLE_MAX_LABELS];
+    start[0] = 0;
+    for (int i = 1; i < k; i++)
+        start[i] = start[i - 1] + m->nSV[i - 1];
+    b->w = xcalloc(nfeat * (size_t)np + 1, sizeof *b->w);
+    int p = 0;
+    for (int i = 0; i < k; i++)
+        for (int j = i + 1; j < k; j++, p++) {
+            for (int s = 0; s < m->nSV[i]; s++) {
+                double c = m->sv_coef[j - 1][start[i] + s];
+                for (const struct svm_node *x = m->SV[start[i] + s]; x->index != -1; x++)
+                    b->w[(size_t)(x->index - 1) * np + p] += c * x->value;
+            }
+            for (int s = 0; s < m->nSV[j]; s++) {
+                double c = m->sv_coef[i][start[j] + s];
+                for (const struct svm_node *x = m->SV[start[j] + s]; x->index != -1; x++)
+                    b->w[(size_t)(x->index - 1) * np + p] += c * x->value;
+            }
+        }
+}
+
+struct bundle *bundle_load(const char *dir, char *err, size_t errlen)
+{
+    struct bundle *b = xcalloc(1, sizeof *b);
+    b->dir = xstrdup(dir);
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a bundle directory: %s", dir, errno ? strerror(errno) : "not a directory");
+        goto fail;
+    }
+    if (read_manifest(b, err, errlen) < 0 || read_vocab(b, err, errlen) < 0)
+        goto fail;
+    char *path = join(dir, "model.svm");
+    if (access(path, R_OK) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        free(path);
+        goto fail;
+    }
+    b->model = svm_load_model(path);
+    if (!b->model) {
+        snprintf(err, errlen, "%s: not a valid libsvm model file", path);
+        free(path);
+        goto fail;
+    }
+    int bad = check_model(b, path, err, errlen);
+    free(path);
+    if (bad)
+        goto fail;
+    b->npairs = b->nlabels * (b->nlabels - 1) / 2;
+    b->linear = b->model->param.kernel_type == LINEAR;
+    if (b->linear)
+        collapse_linear(b);
+    return b;
+fail:
+    bundle_free(&b);
+    return NULL;
+}
+
+const char *bundle_name(const struct bundle *b) { return b->name; }
+const char *bundle_dir(const struct bundle *b) { return b->dir; }
+int bundle_label_count(const struct bundle *b) { return b->nlabels; }
+const char *bundle_label(const struct bundle *b, int i) { return b->labels[i]; }
+int bundle_is_linear(const struct bundle *b) { return b->linear; }
+
+cJSON *bundle_describe(const struct bundle *b)
+{
+    cJSON *j = cJSON_Duplicate(b->manifest, 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "features");
+    cJSON_AddItemToObject(j, "features", feat_settings_to_json(&b->fs));
+    cJSON_AddNumberToObject(j, "vocabulary", (double)vocab_size(b->vocab));
+    cJSON_AddNumberToObject(j, "support_vectors", b->model->l);
+    cJSON_AddBoolToObject(j, "explainable", b->linear);
+    return j;
+}
+
+static const char *kernel_name(int k)
+{
+    switch (k) {
+    case LINEAR: return "linear";
+    case POLY: return "poly";
+    case RBF: return "rbf";
+    case SIGMOID: return "sigmoid";
+    default: return "precomputed";
+    }
+}
+
+static int sync_file(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 || fsync(fd) < 0) {
+        snprintf(err, errlen, "%s: cannot sync: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* Removes the files of a flat directory, then the directory. */
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char *p = join(dir, e->d_name);
+            unlink(p);
+            free(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static int write_files(const char *tmp, const cJSON *manifest, const struct feat_settings *fs,
+                       const struct vocab *v, const struct svm_model *model, char *err, size_t errlen)
+{
+    char *mpath = join(tmp, "manifest.yaml"), *vpath = join(tmp, "vocab.tsv"), *spath = join(tmp, "model.svm");
+    int rc = -1;
+    cJSON *full = cJSON_CreateObject();
+    cJSON_AddNumberToObject(full, "format", BUNDLE_FORMAT);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, manifest)
+        cJSON_AddItemToObject(full, item->string, cJSON_Duplicate(item, 1));
+    cJSON_AddItemToObject(full, "features", feat_settings_to_json(fs));
+    cJSON *mj = cJSON_AddObjectToObject(full, "model");
+    cJSON_AddStringToObject(mj, "kernel", kernel_name(model->param.kernel_type));
+    cJSON_AddNumberToObject(mj, "C", model->param.C);
+    if (model->param.kernel_type != LINEAR)
+        cJSON_AddNumberToObject(mj, "gamma", model->param.gamma);
+    cJSON_AddNumberToObject(mj, "support_vectors", model->l);
+    cJSON_AddNumberToObject(mj, "vocabulary", (double)vocab_size(v));
+
+    FILE *fp = fopen(mpath, "w");
+    if (!fp)
+        goto io;
+    fprintf(fp, "# stanced model bundle manifest; see docs/model-format.md\n");
+    yaml_write_json(fp, full);
+    if (fclose(fp) != 0)
+        goto io;
+    fp = fopen(vpath, "w");
+    if (!fp)
+        goto io;
+    if (vocab_write(v, fp, err, errlen) < 0) {
+        fclose(fp);
+        goto out;
+    }
+    if (fclose(fp) != 0)
+        goto io;
+    if (svm_save_model(spath, model) != 0)
+        goto io;
+    if (sync_file(mpath, err, errlen) < 0 || sync_file(vpath, err, errlen) < 0 || sync_file(spath, err, errlen) < 0)
+        goto out;
+    rc = 0;
+    goto out;
+io:
+    snprintf(err, errlen, "%s: cannot write bundle: %s", tmp, strerror(errno));
+out:
+    cJSON_Delete(full);
+    free(mpath); free(vpath); free(spath);
+    return rc;
+}
+
+int bundle_write(const char *dir, const cJSON *manifest, const struct feat_settings *fs,
+                 const struct vocab *v, const struct svm_model *model,
+                 char *err, size_t errlen)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    char *target = xstrndup(dir, n);
+    char *tmp = xmalloc(n + 16);
+    snprintf(tmp, n + 16, "%s.tmp-XXXXXX", target);
+    int rc = -1;
+    if (!mkdtemp(tmp)) {
+        snprintf(err, errlen, "%s: cannot create temporary directory: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (write_files(tmp, manifest, fs, v, model, err, errlen) < 0) {
+        remove_tree(tmp);
+        goto out;
+    }
+    chmod(tmp, 0755);
+    struct stat st;
+    if (stat(target, &st) == 0) {
+        if (renameat2(AT_FDCWD, tmp, AT_FDCWD, target, RENAME_EXCHANGE) < 0) {
+            snprintf(err, errlen, "%s: cannot replace bundle: %s", target, strerror(errno));
+            remove_tree(tmp);
+            goto out;
+        }
+        remove_tree(tmp);  /* now holds the old bundle */
+    } else if (rename(tmp, target) < 0) {
+        snprintf(err, errlen, "%s: cannot move bundle into place: %s", target, strerror(errno));
+        remove_tree(tmp);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(target);
+    free(tmp);
+    return rc;
+}

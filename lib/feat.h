@@ -1,0 +1,99 @@
+/*
+ * feat: from normalised text to a sparse, weighted feature vector. The
+ * feature settings travel in the bundle's manifest and the vocabulary in
+ * its vocab.tsv, so training and scoring compute exactly the same vector.
+ */
+#ifndef STANCE_FEAT_H
+#define STANCE_FEAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cjson/cJSON.h>
+
+enum feat_tf { FEAT_TF_BINARY, FEAT_TF_RAW, FEAT_TF_LOG };
+
+struct feat_settings {
+    int words;               /* word unigrams */
+    int bigrams;             /* word bigrams */
+    int char_min, char_max;  /* character n-grams inside padded words; 0 = off */
+    int negation;            /* mark unigrams in a negation's scope as NOT_word */
+    enum feat_tf tf;         /* binary, raw count, or 1 + log(count) */
+    int idf;                 /* multiply by smoothed inverse document frequency */
+    int nb;                  /* multiply by the NB log-count ratio (Wang & Manning 2012) */
+    int l2;                  /* scale the vector to unit length */
+    int min_df;              /* features seen in fewer training texts are dropped */
+};
+
+/* The defaults, chosen by cross-validation (README, "Accuracy"). */
+void feat_settings_default(struct feat_settings *fs);
+
+/* The name of a tf mode as stored in manifests ("binary", "raw", "log"),
+ * and back; feat_tf_parse returns -1 for an unknown name. */
+const char *feat_tf_name(enum feat_tf tf);
+int feat_tf_parse(const char *name);
+
+/* The settings as a JSON object for the manifest. Caller owns it. */
+cJSON *feat_settings_to_json(const struct feat_settings *fs);
+
+/* Reads settings from a manifest's "features" object, starting from the
+ * defaults. Unknown keys and bad values are refused (a bundle whose
+ * features this build cannot reproduce must not load): returns -1 with
+ * err filled. */
+int feat_settings_from_json(const cJSON *j, struct feat_settings *fs, char *err, size_t errlen);
+
+/* A feature vocabulary: feature string -> dense id, with each feature's
+ * document frequency and the scale (idf x nb) applied to it. */
+struct vocab;
+
+/* Caller owns the result; free with vocab_free(). */
+struct vocab *vocab_new(void);
+void vocab_free(struct vocab **v);
+size_t vocab_size(const struct vocab *v);
+
+/* The id of feature f[0..n), or -1. */
+int32_t vocab_lookup(const struct vocab *v, const char *f, size_t n);
+
+/* The id of f[0..n), adding it with scale 1 if new. */
+int32_t vocab_add(struct vocab *v, const char *f, size_t n);
+
+/* Feature string of id; owned by the vocabulary. */
+const char *vocab_feature(const struct vocab *v, int32_t id);
+double vocab_scale(const struct vocab *v, int32_t id);
+void vocab_set_weights(struct vocab *v, int32_t id, uint32_t df, double idf, double nb);
+
+/* Writes the vocabulary as TSV (id, df, idf, nb, feature). Returns 0, or
+ * -1 with err filled. */
+int vocab_write(const struct vocab *v, FILE *fp, char *err, size_t errlen);
+
+/* Reads what vocab_write wrote, checking every line; path is used in error
+ * messages. Returns NULL with err filled ("vocab.tsv:12: ..."). Caller owns
+ * the result. */
+struct vocab *vocab_read(FILE *fp, const char *path, char *err, size_t errlen);
+
+/* Working memory for feature extraction, reused across texts so that
+ * extraction allocates nothing per token once it has grown. */
+struct feat_scratch;
+struct feat_scratch *feat_scratch_new(void);
+void feat_scratch_free(struct feat_scratch **s);
+
+/* Calls fn once per feature occurrence of the normalised text norm[0..len)
+ * (a feature repeated in the text is reported each time). The string is
+ * valid only during the call. */
+typedef void (*feat_fn)(void *ctx, const char *f, size_t n);
+void feat_each(const struct feat_settings *fs, struct feat_scratch *s,
+               const char *norm, size_t len, feat_fn fn, void *ctx);
+
+/* A sparse vector: ids ascending, one value each. */
+struct feat_vec {
+    const int32_t *id;
+    const double *val;
+    size_t n;
+};
+
+/* Vectorises norm[0..len) against vocab: features not in it are ignored.
+ * The vector lives in s and is valid until the next call with s. */
+struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct vocab *v,
+                               struct feat_scratch *s, const char *norm, size_t len);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * score: the scoring path. Linear bundles use the collapsed weights built
+ * by bundle_load; every other kernel goes through libsvm. Pairwise
+ * probabilities follow libsvm's Platt sigmoids and its pairwise coupling
+ * (Wu, Lin and Weng 2004, method 2) step by step, so the figures agree with
+ * svm_predict_probability to rounding.
+ */
+#include "score.h"
+#include "bundle_internal.h"
+#include "text.h"
+#include "xalloc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PAIRS (BUNDLE_MAX_LABELS * (BUNDLE_MAX_LABELS - 1) / 2)
+
+struct score_scratch {
+    struct feat_scratch *feat;
+    struct feat_vec vec;          /* the last text's features, for score_explain */
+    struct svm_node *nodes;
+    size_t nodes_cap;
+    double dec[MAX_PAIRS];
+    struct score_reason *reasons;
+    size_t reasons_cap;
+};
+
+struct score_scratch *score_scratch_new(void)
+{
+    struct score_scratch *s = xcalloc(1, sizeof *s);
+    s->feat = feat_scratch_new();
+    return s;
+}
+
+void score_scratch_free(struct score_scratch **sp)
+{
+    struct score_scratch *s = sp ? *sp : NULL;
+    if (!s)
+        return;
+    feat_scratch_free(&s->feat);
+    free(s->nodes);
+    free(s->reasons);
+    free(s);
+    *sp = NULL;
+}
+
+/* Platt's sigmoid, written so that neither branch cancels catastrophically. */
+static double sigmoid(double dec, double a, double b)
+{
+    double f = dec * a + b;
+    return f >= 0 ? exp(-f) / (1.0 + exp(-f)) : 1.0 / (1.0 + exp(f));
+}
+
+/* Couples the k x k pairwise probabilities r (r[i][j] = P(i | i or j)) into
+ * class probabilities p by the fixed-point iteration libsvm uses, with its
+ * stopping rule, so that both give the same numbers. */
+static void couple(int k, double r[][BUNDLE_MAX_LABELS], double *p)
+{
+    double q[BUNDLE_MAX_LABELS][BUNDLE_MAX_LABELS], qp[BUNDLE_MAX_LABELS];
+    double eps = 0.005 / k;
+    int max_iter = k > 100 ? k : 100;
+
+    for (int t = 0; t < k; t++) {
+        p[t] = 1.0 / k;
+        q[t][t] = 0;
+        for (int j = 0; j < t; j++) {
+            q[t][t] += r[j][t] * r[j][t];
+            q[t][j] = q[j][t];
+        }
+        for (int j = t + 1; j < k; j++) {
+            q[t][t] += r[j][t] * r[j][t];
+            q[t][j] = -r[j][t] * r[t][j];
+        }
+    }
+    for (int iter = 0; iter < max_iter; iter++) {
+        double pqp = 0, max_err = 0;
+        for (int t = 0; t < k; t++) {
+            qp[t] = 0;
+            for (int j = 0; j < k; j++)
+                qp[t] += q[t][j] * p[j];
+            pqp += p[t] * qp[t];
+        }
+        for (int t = 0; t < k; t++) {
+            double e = fabs(qp[t] - pqp);
+            if (e > max_err)
+                max_err = e;
+        }
+        if (max_err < eps)
+            break;
+        for (int t = 0; t < k; t++) {
+            double diff = (-qp[t] + pqp) / q[t][t];
+            p[t] += diff;
+            pqp = (pqp + diff * (diff * q[t][t] + 2 * qp[t])) / (1 + diff) / (1 + diff);
+            for (int j = 0; j < k; j++) {
+                qp[j] = (qp[j] + diff * q[t][j]) / (1 + diff);
+                p[j] /= (1 + diff);
+            }
+        }
+    }
+}
+
+/* From the decision values in s->dec to probabilities in manifest order. */
+static void probabilities(const struct bundle *b, const double *dec, struct score_result *out)
+{
+    const struct svm_model *m = b->model;
+    int k = m->nr_class;
+    double r[BUNDLE_MAX_LABELS][BUNDLE_MAX_LABELS], p[BUNDLE_MAX_LABELS];
+    const double min_prob = 1e-7;
+    int pair = 0;
+    for (int i = 0; i < k; i++)
+        for (int j = i + 1; j < k; j++, pair++) {
+            double v = sigmoid(dec[pair], m->probA[pair], m->probB[pair]);
+            v = fmin(fmax(v, min_prob), 1 - min_prob);
+            r[i][j] = v;
+            r[j][i] = 1 - v;
+        }
+    couple(k, r, p);
+    int best = 0;
+    for (int i = 1; i < k; i++)
+        if (p[i] > p[best])
+            best = i;
+    out->label = b->label_of_svm[best];
+    for (int i = 0; i < k; i++)
+        out->prob[b->label_of_svm[i]] = p[i];
+}
+
+static int vectorize(const struct bundle *b, struct score_scratch *s,
+                     const char *text, size_t len, char *err, size_t errlen)
+{
+    char *norm;
+    size_t nlen;
+    if (text_normalize(text, len, &norm, &nlen, err, errlen) < 0)
+        return -1;
+    s->vec = feat_vectorize(&b->fs, b->vocab, s->feat, norm, nlen);
+    free(norm);
+    return 0;
+}
+
+int score_text(const struct bundle *b, struct score_scratch *s,
+               const char *text, size_t len, struct score_result *out,
+               char *err, size_t errlen)
+{
+    if (!b->linear)
+        return score_text_libsvm(b, s, text, len, out, err, errlen);
+    if (vectorize(b, s, text, len, err, errlen) < 0)
+        return -1;
+    int np = b->npairs;
+    const double *rho = b->model->rho;
+    for (int p = 0; p < np; p++)
+        s->dec[p] = -rho[p];
+    for (size_t i = 0; i < s->vec.n; i++) {
+        const double *row = b->w + (size_t)s->vec.id[i] * np;
+        double x = s->vec.val[i];
+        for (int p = 0; p < np; p++)
+            s->dec[p] += x * row[p];
+    }
+    probabilities(b, s->dec, out);
+    return 0;
+}
+
+int score_text_libsvm(const struct bundle *b, struct score_scratch *s,
+                      const char *text, size_t len, struct score_result *out,
+                      char *err, size_t errlen)
+{
+    if (vectorize(b, s, text, len, err, errlen) < 0)
+        return -1;
+    if (s->nodes_cap < s->vec.n + 1) {
+        s->nodes_cap = s->vec.n + 64;
+        s->nodes = xrealloc(s->nodes, s->nodes_cap * sizeof *s->nodes);
+    }
+    for (size_t i = 0; i < s->vec.n; i++)
+        s->nodes[i] = (struct svm_node){ s->vec.id[i] + 1, s->vec.val[i] };
+    s->nodes[s->vec.n].index = -1;
+    double p[BUNDLE_MAX_LABELS];
+    int k = b->model->nr_class;
+    int label = (int)svm_predict_probability(b->model, s->nodes, p);
+    svm_predict_values(b->model, s->nodes, s->dec);
+    out->label = label;
+    for (int i = 0; i < k; i++)
+        out->prob[b->label_of_svm[i]] = p[i];
+    return 0;
+}
+
+const double *score_decision_values(const struct score_scratch *s)
+{
+    return s->dec;
+}
+
+static int by_weight_desc(const void *a, const void *b)
+{
+    double x = ((const struct score_reason *)a)->weight, y = ((const struct score_reason *)b)->weight;
+    return (x < y) - (x > y);
+}
+
+int score_explain(const struct bundle *b, const struct score_scratch *s_,
+                  int label, size_t k,
+                  struct score_reason *pro, size_t *npro,
+                  struct score_reason *con, size_t *ncon,
+                  char *err, size_t errlen)
+{
+    struct score_scratch *s = (struct score_scratch *)s_;
+    *npro = *ncon = 0;
+    if (!b->linear) {
+        snprintf(err, errlen, "model '%s' has a %s kernel: only linear models can be explained",
+                 b->name, b->model->param.kernel_type == RBF ? "RBF" : "non-linear");
+        return -1;
+    }
+    if (s->reasons_cap < s->vec.n) {
+        s->reasons_cap = s->vec.n + 16;
+        s->reasons = xrealloc(s->reasons, s->reasons_cap * sizeof *s->reasons);
+    }
+    /* A feature's push towards label is its share in every pairwise
+     * decision involving label, signed so that positive favours label. */
+    int c = b->svm_of_label[label], nc = b->model->nr_class, np = b->npairs;
+    for (size_t f = 0; f < s->vec.n; f++) {
+        const double *row = b->w + (size_t)s->vec.id[f] * np;
+        double sum = 0;
+        int pair = 0;
+        for (int i = 0; i < nc; i++)
+            for (int j = i + 1; j < nc; j++, pair++)
+                if (i == c)
+                    sum += row[pair];
+                else if (j == c)
+                    sum -= row[pair];
+        s->reasons[f] = (struct score_reason){ vocab_feature(b->vocab, s->vec.id[f]), sum * s->vec.val[f] / (nc - 1) };
+    }
+    qsort(s->reasons, s->vec.n, sizeof *s->reasons, by_weight_desc);
+    for (size_t f = 0; f < s->vec.n && *npro < k && s->reasons[f].weight > 0; f++)
+        pro[(*npro)++] = s->reasons[f];
+    for (size_t f = s->vec.n; f-- > 0 && *ncon < k && s->reasons[f].weight < 0;)
+        con[(*ncon)++] = s->reasons[f];
+    return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * text: validation and normalisation on top of utf8proc. Pure ASCII input,
+ * the common case for news wires, takes a direct lower-casing path since
+ * NFKC and case folding reduce to tolower there; anything else goes through
+ * utf8proc with a custom map for the typographic folds NFKC leaves alone.
+ */
+#include "text.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+int text_is_valid_utf8(const char *s, size_t len, size_t *bad_offset)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    size_t i = 0;
+    while (i < len) {
+        if (p[i] < 0x80) {
+            if (p[i] == 0)
+                goto bad;
+            i++;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0)
+            goto bad;
+        i += (size_t)n;
+    }
+    return 1;
+bad:
+    if (bad_offset)
+        *bad_offset = i;
+    return 0;
+}
+
+size_t text_char_count(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Folds that NFKC does not do but a reader would: all quotation marks and
+ * apostrophes become ASCII ones, all dashes and minus signs a hyphen. */
+static utf8proc_int32_t fold_typography(utf8proc_int32_t cp, void *unused)
+{
+    (void)unused;
+    switch (cp) {
+    case 0x2018: case 0x2019: case 0x201A: case 0x201B:
+    case 0x2032: case 0x02BC: case 0x0060: case 0x00B4:
+        return '\'';
+    case 0x201C: case 0x201D: case 0x201E: case 0x201F:
+    case 0x00AB: case 0x00BB: case 0x2033: case 0x301D: case 0x301E:
+        return '"';
+    case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014:
+    case 0x2015: case 0x2212: case 0xFE58: case 0xFE63:
+        return '-';
+    default:
+        return cp;
+    }
+}
+
+int text_normalize(const char *s, size_t len, char **out, size_t *out_len,
+                   char *err, size_t errlen)
+{
+    size_t bad;
+    if (!text_is_valid_utf8(s, len, &bad)) {
+        snprintf(err, errlen, "invalid UTF-8 at byte %zu", bad);
+        return -1;
+    }
+    size_t i;
+    for (i = 0; i < len && (unsigned char)s[i] < 0x80; i++)
+        ;
+    if (i == len) {
+        char *d = xmalloc(len + 1);
+        for (i = 0; i < len; i++) {
+            char c = s[i];
+            d[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : (c == '`' ? '\'' : c);
+        }
+        d[len] = '\0';
+        *out = d;
+        *out_len = len;
+        return 0;
+    }
+    utf8proc_uint8_t *dst = NULL;
+    utf8proc_ssize_t n = utf8proc_map_custom((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &dst,
+                                             UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
+                                                 UTF8PROC_CASEFOLD | UTF8PROC_IGNORE,
+                                             fold_typography, NULL);
+    if (n < 0) {
+        snprintf(err, errlen, "cannot normalise text: %s", utf8proc_errmsg(n));
+        return -1;
+    }
+    *out = (char *)dst;
+    *out_len = (size_t)n;
+    return 0;
+}

@@ -1,0 +1,26 @@
+/*
+ * text: UTF-8 validation and the normalisation every model sees. Training
+ * and scoring both go through text_normalize, so "don’t" and "don't", or a
+ * full-width digit and an ASCII one, become the same tokens.
+ */
+#ifndef STANCE_TEXT_H
+#define STANCE_TEXT_H
+
+#include <stddef.h>
+
+/* Returns 1 if s[0..len) is well-formed UTF-8 with no NUL byte, else 0 and,
+ * if bad_offset is not NULL, the byte offset of the first bad sequence. */
+int text_is_valid_utf8(const char *s, size_t len, size_t *bad_offset);
+
+/* Number of code points in the valid UTF-8 string s[0..len). */
+size_t text_char_count(const char *s, size_t len);
+
+/* NFKC, case folding, and typographic folding (curly quotes and
+ * apostrophes to ASCII, dashes to '-', ellipsis to "...", Unicode spaces to
+ * ' '). On success returns 0 and sets *out to a NUL-terminated string the
+ * caller owns (free()) and *out_len to its length. Returns -1 and fills err
+ * for invalid UTF-8. */
+int text_normalize(const char *s, size_t len, char **out, size_t *out_len,
+                   char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * tok: a single left-to-right pass over normalised UTF-8. ASCII bytes are
+ * classified by table; other code points by their Unicode category.
+ */
+#include "tok.h"
+
+#include <string.h>
+#include <utf8proc.h>
+
+/* Length in bytes of the word character at s[i], or 0 if it is not one. */
+static size_t word_char(const char *s, size_t len, size_t i)
+{
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+        return ok ? 1 : 0;
+    }
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+    if (n <= 0)
+        return 0;
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+        return (size_t)n;
+    default:
+        return 0;
+    }
+}
+
+static int is_negation(const char *w, size_t n)
+{
+    static const char *const words[] = {
+        "not", "no", "never", "cannot", "without", "nor", "neither", "none",
+        "nobody", "nothing", "nowhere", "hardly", NULL,
+    };
+    if (n > 3 && memcmp(w + n - 3, "n't", 3) == 0)
+        return 1;
+    for (size_t i = 0; words[i]; i++)
+        if (strlen(words[i]) == n && memcmp(words[i], w, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* Punctuation that closes a clause, and with it a negation's scope. */
+static int ends_clause(char c)
+{
+    return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' || c == '(' || c == ')';
+}
+
+size_t tok_split(const char *s, size_t len, int mark_negation,
+                 struct tok *out, size_t cap)
+{
+    size_t n = 0, i = 0;
+    int negating = 0;
+    while (i < len) {
+        size_t w = word_char(s, len, i);
+        if (!w) {
+            char c = s[i];
+            if (c == '!' || c == '?' || c == '"') {
+                if (n < cap)
+                    out[n] = (struct tok){ (uint32_t)i, 1, 0 };
+                n++;
+            }
+            if (ends_clause(c))
+                negating = 0;
+            i++;
+            continue;
+        }
+        size_t start = i;
+        i += w;
+        for (;;) {
+            size_t k = i < len ? word_char(s, len, i) : 0;
+            if (k) {
+                i += k;
+                continue;
+            }
+            /* A joiner stays in the word only between two word characters. */
+            if (i + 1 < len && (s[i] == '\'' || s[i] == '-' || s[i] == '.') && word_char(s, len, i + 1)) {
+                i++;
+                continue;
+            }
+            break;
+        }
+        size_t wl = i - start;
+        if (wl > 2 && s[start + wl - 2] == '\'' && s[start + wl - 1] == 's')
+            wl -= 2;
+        if (n < cap)
+            out[n] = (struct tok){ (uint32_t)start, (uint32_t)wl, (uint8_t)(mark_negation && negating) };
+        n++;
+        if (mark_negation && is_negation(s + start, wl))
+            negating = 1;
+    }
+    return n;
+}

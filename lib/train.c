@@ -1,0 +1,399 @@
+/*
+ * train: the learning side. Cross-validation and grid search run their
+ * fits on a small pool of threads; libsvm's training is re-entrant as long
+ * as its print hook is silenced first and probability fitting (which calls
+ * rand()) stays out of the parallel part.
+ */
+#include "train.h"
+#include "xalloc.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <svm.h>
+
+static void quiet(const char *s) { (void)s; }
+
+void train_params_default(struct train_params *p)
+{
+    memset(p, 0, sizeof *p);
+    feat_settings_default(&p->fs);
+    p->kernel = LINEAR;
+    p->C = 1.0;
+    p->gamma = 1.0;
+    p->balanced = 1;
+    p->seed = 1;
+    p->threads = 2;
+}
+
+struct doc_ids {
+    struct vocab *v;
+    int32_t *ids;
+    size_t n, cap;
+};
+
+static void add_feature(void *ctx, const char *f, size_t n)
+{
+    struct doc_ids *d = ctx;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 256;
+        d->ids = xrealloc(d->ids, d->cap * sizeof *d->ids);
+    }
+    d->ids[d->n++] = vocab_add(d->v, f, n);
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+#define ROW(i) (idx ? idx[i] : (i))
+
+/* Document frequencies over the rows, then the kept features' idf and NB
+ * weights (NB: the largest one-vs-rest log-count ratio of binarised
+ * counts with add-one smoothing, which for two classes is |r| of Wang &
+ * Manning; a linear model absorbs the sign). */
+static struct vocab *fit_vocab(const struct dataset *d, const size_t *idx, size_t n,
+                               const struct feat_settings *fs)
+{
+    struct doc_ids doc = { vocab_new(), NULL, 0, 0 };
+    struct feat_scratch *s = feat_scratch_new();
+    int k = d->nlabels;
+    size_t cap = 0;
+    uint32_t *df = NULL, *cdf = NULL;
+    for (size_t r = 0; r < n; r++) {
+        size_t i = ROW(r);
+        doc.n = 0;
+        feat_each(fs, s, d->norm[i], d->norm_len[i], add_feature, &doc);
+        size_t nv = vocab_size(doc.v);
+        if (nv > cap) {
+            size_t old = cap;
+            cap = nv * 2;
+            df = xrealloc(df, cap * sizeof *df);
+            cdf = xrealloc(cdf, cap * (size_t)k * sizeof *cdf);
+            memset(df + old, 0, (cap - old) * sizeof *df);
+            memset(cdf + old * k, 0, (cap - old) * (size_t)k * sizeof *cdf);
+        }
+        qsort(doc.ids, doc.n, sizeof *doc.ids, cmp_i32);
+        for (size_t j = 0; j < doc.n; j++)
+            if (j == 0 || doc.ids[j] != doc.ids[j - 1]) {
+                df[doc.ids[j]]++;
+                cdf[(size_t)doc.ids[j] * k + d->label[i]]++;
+            }
+    }
+    feat_scratch_free(&s);
+    free(doc.ids);
+
+    size_t nall = vocab_size(doc.v);
+    double tot_in[BUNDLE_MAX_LABELS] = { 0 }, tot_out[BUNDLE_MAX_LABELS] = { 0 };
+    for (size_t f = 0; f < nall; f++)
+        if (df[f] >= (uint32_t)fs->min_df)
+            for (int c = 0; c < k; c++) {
+                tot_in[c] += 1.0 + cdf[f * k + c];
+                tot_out[c] += 1.0 + (df[f] - cdf[f * k + c]);
+            }
+    struct vocab *v = vocab_new();
+    for (size_t f = 0; f < nall; f++) {
+        if (df[f] < (uint32_t)fs->min_df)
+            continue;
+        const char *name = vocab_feature(doc.v, (int32_t)f);
+        int32_t id = vocab_add(v, name, strlen(name));
+        double idf = fs->idf ? log((1.0 + (double)n) / (1.0 + df[f])) + 1.0 : 1.0;
+        double nb = 1.0;
+        if (fs->nb) {
+            nb = 0;
+            for (int c = 0; c < k; c++) {
+                double r = log(((1.0 + cdf[f * k + c]) / tot_in[c]) / ((1.0 + (df[f] - cdf[f * k + c])) / tot_out[c]));
+                if (fabs(r) > nb)
+                    nb = fabs(r);
+            }
+        }
+        vocab_set_weights(v, id, df[f], idf, nb);
+    }
+    vocab_free(&doc.v);
+    free(df);
+    free(cdf);
+    return v;
+}
+
+void train_fit_free(struct train_fit *f)
+{
+    vocab_free(&f->vocab);
+    svm_free_and_destroy_model(&f->model);
+    free(f->pool);
+    free(f->rows);
+    free(f->y);
+    memset(f, 0, sizeof *f);
+}
+
+static void set_svm_params(const struct dataset *d, const size_t *idx, size_t n,
+                           const struct train_params *p, int probability,
+                           struct svm_parameter *sp, int *wl, double *w)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->svm_type = C_SVC;
+    sp->kernel_type = p->kernel;
+    sp->gamma = p->gamma;
+    sp->C = p->C;
+    sp->cache_size = 200;
+    sp->eps = 1e-3;
+    sp->shrinking = 1;
+    sp->probability = probability;
+    if (!p->balanced)
+        return;
+    size_t count[BUNDLE_MAX_LABELS] = { 0 };
+    for (size_t r = 0; r < n; r++)
+        count[d->label[ROW(r)]]++;
+    for (int c = 0; c < d->nlabels; c++) {
+        wl[sp->nr_weight] = c;
+        w[sp->nr_weight++] = count[c] ? (double)n / ((double)d->nlabels * (double)count[c]) : 1.0;
+    }
+    sp->weight_label = wl;
+    sp->weight = w;
+}
+
+int train_fit(const struct dataset *d, const size_t *idx, size_t n,
+              const struct train_params *p, int probability,
+              struct train_fit *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    svm_set_print_string_function(quiet);
+    out->vocab = fit_vocab(d, idx, n, &p->fs);
+    struct feat_scratch *s = feat_scratch_new();
+    size_t pool_cap = 1024, used = 0;
+    size_t *start = xmalloc(n * sizeof *start);
+    out->pool = xmalloc(pool_cap * sizeof *out->pool);
+    out->y = xmalloc(n * sizeof *out->y);
+    for (size_t r = 0; r < n; r++) {
+        size_t i = ROW(r);
+        struct feat_vec v = feat_vectorize(&p->fs, out->vocab, s, d->norm[i], d->norm_len[i]);
+        if (used + v.n + 1 > pool_cap) {
+            pool_cap = (used + v.n + 1) * 2;
+            out->pool = xrealloc(out->pool, pool_cap * sizeof *out->pool);
+        }
+        start[r] = used;
+        for (size_t j = 0; j < v.n; j++)
+            out->pool[used++] = (struct svm_node){ v.id[j] + 1, v.val[j] };
+        out->pool[used++].index = -1;
+        out->y[r] = d->label[i];
+    }
+    feat_scratch_free(&s);
+    out->rows = xmalloc(n * sizeof *out->rows);
+    for (size_t r = 0; r < n; r++)
+        out->rows[r] = out->pool + start[r];
+    free(start);
+
+    struct svm_problem prob = { (int)n, out->y, out->rows };
+    struct svm_parameter sp;
+    int wl[BUNDLE_MAX_LABELS];
+    double w[BUNDLE_MAX_LABELS];
+    set_svm_params(d, idx, n, p, probability, &sp, wl, w);
+    const char *bad = svm_check_parameter(&prob, &sp);
+    if (bad) {
+        snprintf(err, errlen, "libsvm: %s", bad);
+        train_fit_free(out);
+        return -1;
+    }
+    if (probability)
+        srand(p->seed);
+    out->model = svm_train(&prob, &sp);
+    /* libsvm keeps pointers to weight arrays on the stack; drop them. */
+    out->model->param.weight_label = NULL;
+    out->model->param.weight = NULL;
+    out->model->param.nr_weight = 0;
+    return 0;
+}
+
+/* ---- cross-validation ---- */
+
+struct job {
+    double C, gamma;
+    int fold;
+};
+
+struct pool {
+    const struct dataset *d;
+    const struct train_params *p;
+    int folds;
+    const int *fold_of;             /* per row */
+    const struct job *jobs;
+    int njobs, next, done;
+    struct metrics *result;         /* per job */
+    train_progress_fn progress;
+    void *ctx;
+    pthread_mutex_t lock;
+    char err[256];
+    int failed;
+};
+
+static void run_job(struct pool *pl, const struct job *jb, struct metrics *m)
+{
+    const struct dataset *d = pl->d;
+    size_t *tr = xmalloc(d->n * sizeof *tr), *te = xmalloc(d->n * sizeof *te), ntr = 0, nte = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (pl->fold_of[i] == jb->fold)
+            te[nte++] = i;
+        else
+            tr[ntr++] = i;
+    }
+    struct train_params p = *pl->p;
+    p.C = jb->C;
+    p.gamma = jb->gamma;
+    struct train_fit fit;
+    char err[256];
+    metrics_init(m, d->nlabels);
+    if (train_fit(d, tr, ntr, &p, 0, &fit, err, sizeof err) < 0) {
+        pthread_mutex_lock(&pl->lock);
+        pl->failed = 1;
+        snprintf(pl->err, sizeof pl->err, "%s", err);
+        pthread_mutex_unlock(&pl->lock);
+    } else {
+        struct feat_scratch *s = feat_scratch_new();
+        struct svm_node *x = NULL;
+        size_t xcap = 0;
+        for (size_t r = 0; r < nte; r++) {
+            size_t i = te[r];
+            struct feat_vec v = feat_vectorize(&p.fs, fit.vocab, s, d->norm[i], d->norm_len[i]);
+            if (v.n + 1 > xcap) {
+                xcap = v.n + 64;
+                x = xrealloc(x, xcap * sizeof *x);
+            }
+            for (size_t j = 0; j < v.n; j++)
+                x[j] = (struct svm_node){ v.id[j] + 1, v.val[j] };
+            x[v.n].index = -1;
+            metrics_add(m, d->label[i], (int)svm_predict(fit.model, x));
+        }
+        free(x);
+        feat_scratch_free(&s);
+        train_fit_free(&fit);
+    }
+    free(tr);
+    free(te);
+}
+
+static void *worker(void *arg)
+{
+    struct pool *pl = arg;
+    for (;;) {
+        pthread_mutex_lock(&pl->lock);
+        int j = pl->failed ? pl->njobs : pl->next++;
+        pthread_mutex_unlock(&pl->lock);
+        if (j >= pl->njobs)
+            return NULL;
+        run_job(pl, &pl->jobs[j], &pl->result[j]);
+        pthread_mutex_lock(&pl->lock);
+        pl->done++;
+        if (pl->progress)
+            pl->progress(pl->ctx, pl->done, pl->njobs);
+        pthread_mutex_unlock(&pl->lock);
+    }
+}
+
+/* xorshift64*: a small, seedable generator so folds do not depend on the
+ * C library's rand(). */
+static uint64_t next_rand(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+/* Deals each class's rows, shuffled, round-robin into folds. */
+static int *stratified_folds(const struct dataset *d, int folds, unsigned seed)
+{
+    int *fold_of = xmalloc(d->n * sizeof *fold_of);
+    size_t *rows = xmalloc(d->n * sizeof *rows);
+    uint64_t st = 0x9E3779B97F4A7C15ULL ^ seed;
+    int offset = 0;
+    for (int c = 0; c < d->nlabels; c++) {
+        size_t n = 0;
+        for (size_t i = 0; i < d->n; i++)
+            if (d->label[i] == c)
+                rows[n++] = i;
+        for (size_t i = n; i > 1; i--) {
+            size_t j = (size_t)(next_rand(&st) % i);
+            size_t t = rows[i - 1]; rows[i - 1] = rows[j]; rows[j] = t;
+        }
+        for (size_t i = 0; i < n; i++)
+            fold_of[rows[i]] = (int)((i + (size_t)offset) % (size_t)folds);
+        offset += (int)(n % (size_t)folds);
+    }
+    free(rows);
+    return fold_of;
+}
+
+static int run_pool(const struct dataset *d, const struct train_params *p, int folds,
+                    const struct job *jobs, int njobs, struct metrics *result,
+                    train_progress_fn progress, void *ctx, char *err, size_t errlen)
+{
+    if (folds < 2 || (size_t)folds > d->n) {
+        snprintf(err, errlen, "folds must be between 2 and the number of rows (%zu)", d->n);
+        return -1;
+    }
+    svm_set_print_string_function(quiet);
+    int *fold_of = stratified_folds(d, folds, p->seed);
+    struct pool pl = { .d = d, .p = p, .folds = folds, .fold_of = fold_of, .jobs = jobs,
+                       .njobs = njobs, .result = result, .progress = progress, .ctx = ctx };
+    pthread_mutex_init(&pl.lock, NULL);
+    int nt = p->threads < 1 ? 1 : p->threads > 64 ? 64 : p->threads;
+    pthread_t th[64];
+    for (int t = 0; t < nt; t++)
+        pthread_create(&th[t], NULL, worker, &pl);
+    for (int t = 0; t < nt; t++)
+        pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&pl.lock);
+    free(fold_of);
+    if (pl.failed) {
+        snprintf(err, errlen, "%s", pl.err);
+        return -1;
+    }
+    return 0;
+}
+
+int train_cv(const struct dataset *d, const struct train_params *p, int folds,
+             struct metrics *out, train_progress_fn progress, void *ctx,
+             char *err, size_t errlen)
+{
+    struct train_params copy = *p;
+    return train_grid(d, &copy, folds, &p->C, 1, &p->gamma, p->kernel == LINEAR ? 0 : 1,
+                      out, progress, ctx, err, errlen);
+}
+
+int train_grid(const struct dataset *d, struct train_params *p, int folds,
+               const double *Cs, int nC, const double *gammas, int ngammas,
+               struct metrics *best, train_progress_fn progress, void *ctx,
+               char *err, size_t errlen)
+{
+    int ng = ngammas > 0 ? ngammas : 1, njobs = nC * ng * folds;
+    struct job *jobs = xmalloc((size_t)njobs * sizeof *jobs);
+    struct metrics *res = xmalloc((size_t)njobs * sizeof *res);
+    int j = 0;
+    for (int c = 0; c < nC; c++)
+        for (int g = 0; g < ng; g++)
+            for (int f = 0; f < folds; f++)
+                jobs[j++] = (struct job){ Cs[c], ngammas > 0 ? gammas[g] : p->gamma, f };
+    int rc = run_pool(d, p, folds, jobs, njobs, res, progress, ctx, err, errlen);
+    if (rc == 0) {
+        double best_f1 = -1;
+        for (int c = 0; c < nC * ng; c++) {
+            struct metrics m;
+            metrics_init(&m, d->nlabels);
+            for (int f = 0; f < folds; f++)
+                metrics_merge(&m, &res[c * folds + f]);
+            double f1 = metrics_macro_f1(&m);
+            if (f1 > best_f1 + 1e-12) {
+                best_f1 = f1;
+                *best = m;
+                p->C = jobs[c * folds].C;
+                p->gamma = jobs[c * folds].gamma;
+            }
+        }
+    }
+    free(jobs);
+    free(res);
+    return rc;
+}
