@@ -43,8 +43,10 @@ objs = $(patsubst %.c,$(OUT)/%.o,$(wildcard $(1)/*.c))
 $(BIN)/stance-train: $(call objs,training) $(LIBA)
 $(BIN)/stanced: $(call objs,daemon) $(LIBA)
 $(BIN)/stance: $(call objs,client) $(LIBA)
-$(BIN)/test_%: $(OUT)/tests/unit/test_%.o $(LIBA)
-$(PROGS) $(UNIT_BIN):
+$(PROGS):
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(UNIT_BIN): $(BIN)/test_%: $(OUT)/tests/unit/test_%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

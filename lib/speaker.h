@@ -1,7 +1,7 @@
 /*
  * speaker: who is talking. Finds the attributed speaker of each sentence of
  * a document ("X said", "said X", "according to X", "X told reporters", a
- * quotation continuing across sentences). Rule-based; docs/protocol.md says
+ * quotation continuing across sentences). Rule-based; docs/segmentation.md says
  * where it fails.
  */
 #ifndef STANCE_SPEAKER_H

@@ -5,6 +5,9 @@
 set -u
 : "${BIN:?BIN must name the directory holding the built programs}"
 export BIN
+LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS UBSAN_OPTIONS
 BIN=$(cd "$BIN" && pwd)
 PY=/usr/bin/python3
 passed=0 failed=0 suites_failed=""

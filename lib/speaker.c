@@ -1,0 +1,592 @@
+/*
+ * speaker: rule-based attribution of sentences to speakers. Each sentence
+ * is cut into words, commas and quotation marks; a speech verb outside the
+ * quotation ("said", "told") or "according to" names its subject, found by
+ * a few patterns around the verb. Quotations that run over several
+ * sentences then lend their speaker to the sentences that lack one.
+ * docs/segmentation.md lists the patterns and where they fail.
+ */
+#include "speaker.h"
+#include "xalloc.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <utf8proc.h>
+
+enum tok_kind { K_WORD, K_COMMA, K_OPEN, K_CLOSE, K_PUNCT };
+
+struct tok {
+    size_t a, b;           /* byte range in the text */
+    enum tok_kind kind;
+    int cap;               /* a word starting with a capital letter */
+    int quoted;            /* inside a quotation */
+};
+
+struct toks {
+    struct tok *v;
+    size_t n, cap;
+};
+
+/* Phrases longer than this are not a speaker's name or title. */
+enum { MAX_PHRASE = 6, APPOSITIVE = 8 };
+
+static const char *const speech_verbs[] = {
+    "said", "says", "say", "told", "tells", "added", "adds", "warned",
+    "warns", "stated", "asked", "explained", "noted", "insisted", "insists",
+    "argued", "argues", "claimed", "declared", "announced", "stressed",
+    "urged", "wrote", "writes", "replied", "acknowledged", "admitted",
+    "cautioned", "predicted", "tweeted", "recalled", "commented", "remarked",
+    "confirmed", "denied", "complained", "conceded", "continued",
+    "reiterated", "maintained",
+};
+
+/* Words between a subject and its verb: "Lavrov also said". */
+static const char *const adverbs[] = {
+    "also", "later", "earlier", "then", "previously", "has", "had", "have",
+    "once", "separately", "further", "again", "reportedly", "repeatedly",
+};
+
+/* A verb after one of these is passive ("he was told"): no subject. */
+static const char *const passive[] = {
+    "was", "were", "been", "be", "being", "is", "are",
+};
+
+static const char *const determiners[] = {
+    "the", "The", "a", "A", "an", "An", "his", "His", "her", "Her", "its",
+    "Its", "their", "Their", "one", "One", "two", "Two", "three", "Three",
+    "several", "Several", "many", "Many", "some", "Some", "another",
+    "Another",
+};
+
+/* Lower-case words inside a name: "Ministry of Defence", "Ursula von der
+ * Leyen". */
+static const char *const connectors[] = {
+    "of", "de", "van", "von", "der", "al", "bin", "da", "di", "del", "la",
+    "le", "du", "and",
+};
+
+/* Capitalised words that do not belong to a name even though they stand
+ * next to one: sentence openers, pronouns, days and months. */
+static const char *const not_names[] = {
+    "But", "And", "Or", "So", "Yet", "However", "In", "On", "At", "As",
+    "After", "Before", "When", "While", "Meanwhile", "Then", "Also", "He",
+    "She", "It", "They", "We", "I", "You", "This", "That", "These", "Those",
+    "Asked", "According", "Earlier", "Later", "Last", "Still", "Now", "If",
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+    "Sunday", "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+};
+
+/* A title phrase without a determiner still names a speaker when it is
+ * one of these: "officials said". */
+static const char *const plural_roles[] = {
+    "officials", "analysts", "diplomats", "sources", "witnesses", "experts",
+    "police", "lawyers", "prosecutors", "residents", "investigators",
+    "authorities", "critics", "observers", "economists", "traders",
+    "protesters", "doctors", "activists", "officers", "researchers",
+};
+
+/* Words that end a title phrase read forwards: "a spokesman for the
+ * ministry" is "a spokesman". */
+static const char *const phrase_stops[] = {
+    "who", "which", "that", "on", "in", "at", "during", "after", "before",
+    "when", "while", "because", "to", "for", "with", "from", "by", "as",
+    "said", "says", "told", "added",
+};
+
+/* Conjunctions that start a clause inside a sentence. */
+static const char *const joins[] = {"and", "but", "that", "while", "as", "because"};
+
+static const char *const pronouns[] = {"he", "He", "she", "She"};
+
+/* Title words stripped from the front of a name so that "Foreign Minister
+ * Sergei Lavrov" and "Sergei Lavrov" count as one speaker. Only heads of
+ * titles: "Foreign" or "General" would also strip "Foreign Ministry" and
+ * "General Motors". */
+static const char *const titles[] = {
+    "Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Gen.", "Lt.", "Col.", "Sgt.",
+    "Sen.", "Rep.", "Gov.", "President", "Minister", "Secretary",
+    "Chancellor", "Senator", "Governor", "Ambassador", "Spokesman",
+    "Spokeswoman", "Chairman", "Chairwoman", "Mayor", "Premier", "Pope",
+    "King", "Queen", "Prince", "Judge", "Commissioner", "Envoy",
+};
+
+#define IN(list, s, t) in_list(s, t, list, sizeof list / sizeof list[0])
+
+static int in_list(const char *s, const struct tok *t,
+                   const char *const *list, size_t n)
+{
+    size_t len = t->b - t->a;
+    if (t->kind != K_WORD)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strlen(list[i]) == len && memcmp(s + t->a, list[i], len) == 0)
+            return 1;
+    return 0;
+}
+
+static int word_eq(const char *s, const struct tok *t, const char *w)
+{
+    size_t len = strlen(w);
+    return t->kind == K_WORD && t->b - t->a == len &&
+           strncasecmp(s + t->a, w, len) == 0;
+}
+
+static size_t decode(const char *s, size_t len, size_t i, int32_t *cp)
+{
+    utf8proc_int32_t c;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+                                          (utf8proc_ssize_t)(len - i), &c);
+    if (n <= 0) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    *cp = c;
+    return (size_t)n;
+}
+
+static int is_wordchar(int32_t c)
+{
+    utf8proc_category_t cat = utf8proc_category(c);
+    return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
+           cat == UTF8PROC_CATEGORY_ND || cat == UTF8PROC_CATEGORY_MN ||
+           cat == UTF8PROC_CATEGORY_MC;
+}
+
+static int is_space(int32_t c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0 ||
+           utf8proc_category(c) == UTF8PROC_CATEGORY_ZS;
+}
+
+static int is_closing_mark(int32_t c)
+{
+    return c == '"' || c == '\'' || c == ')' || c == ']' || c == 0x201D ||
+           c == 0x2019 || c == 0xBB;
+}
+
+static void push(struct toks *ts, size_t a, size_t b, enum tok_kind kind,
+                 int cap, int quoted)
+{
+    if (ts->n == ts->cap) {
+        ts->cap = ts->cap ? ts->cap * 2 : 64;
+        ts->v = xrealloc(ts->v, ts->cap * sizeof *ts->v);
+    }
+    ts->v[ts->n++] = (struct tok){a, b, kind, cap, quoted};
+}
+
+/* Cuts text[a..b) into tokens. *inq is the quotation state carried in from
+ * the previous sentence and left as it stands at the end. A full stop
+ * stays in its word unless only closing marks follow it to the end of the
+ * sentence: the splitter did not end the sentence there, so it belongs to
+ * an abbreviation or an initial (U.S., Mr., J.). */
+static void tokenize(const char *s, size_t a, size_t b, int *inq, struct toks *ts)
+{
+    size_t i = a;
+    ts->n = 0;
+    while (i < b) {
+        int32_t c;
+        size_t w = decode(s, b, i, &c);
+        if (is_wordchar(c)) {
+            size_t start = i;
+            int32_t first = c;
+            i += w;
+            while (i < b) {
+                w = decode(s, b, i, &c);
+                if (is_wordchar(c)) {
+                    i += w;
+                    continue;
+                }
+                int32_t d = 0;
+                if (i + w < b)
+                    decode(s, b, i + w, &d);
+                if ((c == '-' || c == '\'' || c == 0x2019 || c == '.') && is_wordchar(d)) {
+                    i += w;
+                    continue;
+                }
+                if (c == '.' && is_space(d)) {
+                    size_t j = i + w;
+                    int32_t e = 0;
+                    while (j < b) {
+                        size_t wj = decode(s, b, j, &e);
+                        if (!is_space(e) && !is_closing_mark(e))
+                            break;
+                        j += wj;
+                    }
+                    if (j < b)
+                        i += w;
+                }
+                break;
+            }
+            utf8proc_category_t cat = utf8proc_category(first);
+            push(ts, start, i, K_WORD,
+                 cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT, *inq);
+            continue;
+        }
+        int32_t p = ' ';    /* the code point before, a space at the start */
+        if (i > a) {
+            size_t k = i - 1;
+            while (k > a && ((unsigned char)s[k] & 0xC0) == 0x80)
+                k--;
+            decode(s, b, k, &p);
+        }
+        int after_space = is_space(p) || p == '(' || p == '[' || p == 0x2014 || p == 0x2013;
+        /* German closes „…“ with the mark English opens with; inside a
+         * quotation, a “ stuck to the word before it closes. */
+        if (c == 0x201C && *inq && !after_space)
+            c = 0x201D;
+        if (c == 0x201C || c == 0x201E || c == 0xAB) {          /* “ „ « */
+            *inq = 1;
+            push(ts, i, i + w, K_OPEN, 0, 1);
+        } else if (c == 0x201D || c == 0xBB) {                  /* ” » */
+            push(ts, i, i + w, K_CLOSE, 0, 1);
+            *inq = 0;
+        } else if (c == '"') {
+            /* A straight quote opens after a space, a bracket or the start
+             * of the sentence, and closes anywhere else. */
+            if (after_space) {
+                *inq = 1;
+                push(ts, i, i + w, K_OPEN, 0, 1);
+            } else {
+                push(ts, i, i + w, K_CLOSE, 0, 1);
+                *inq = 0;
+            }
+        } else if (c == ',') {
+            push(ts, i, i + w, K_COMMA, 0, *inq);
+        } else if (!is_space(c)) {
+            push(ts, i, i + w, K_PUNCT, 0, *inq);
+        }
+        i += w;
+    }
+}
+
+/* A name read backwards from its last word at j: capitalised words, with
+ * connectors between them and one determiner in front. Returns the index
+ * of its first token. */
+static size_t name_back(const char *s, const struct tok *t, size_t j)
+{
+    size_t k = j;
+    while (k > 0 && j - k + 1 < MAX_PHRASE) {
+        const struct tok *p = &t[k - 1];
+        if (p->kind == K_WORD && p->cap && !p->quoted && !IN(not_names, s, p) &&
+            !IN(determiners, s, p)) {
+            k--;
+        } else if (IN(connectors, s, p)) {
+            /* One or more connectors, then a capitalised word. */
+            size_t c = k - 1;
+            while (c > 0 && IN(connectors, s, &t[c - 1]))
+                c--;
+            if (c == 0 || t[c - 1].kind != K_WORD || !t[c - 1].cap ||
+                t[c - 1].quoted || IN(not_names, s, &t[c - 1]))
+                break;
+            k = c - 1;
+        } else {
+            break;
+        }
+    }
+    if (k > 0 && (word_eq(s, &t[k - 1], "the")) && !t[k - 1].quoted)
+        k--;
+    return k;
+}
+
+/* A name read forwards from its first word at i. Returns one past its
+ * last token. */
+static size_t name_fwd(const char *s, const struct tok *t, size_t n, size_t i)
+{
+    size_t k = i;
+    while (k < n && k - i < MAX_PHRASE) {
+        if (t[k].kind == K_WORD && t[k].cap && !IN(not_names, s, &t[k]))
+            k++;
+        else if (k > i && IN(connectors, s, &t[k])) {
+            size_t c = k;
+            while (c < n && IN(connectors, s, &t[c]))
+                c++;
+            if (c == n || t[c].kind != K_WORD || !t[c].cap)
+                break;
+            k = c + 1;
+        } else {
+            break;
+        }
+    }
+    return k;
+}
+
+/* The result of a pattern: a token range, or a pronoun to be resolved
+ * against the speakers seen before. */
+struct found {
+    size_t a, b;         /* token range [a, b); a == b when nothing found */
+    int pronoun;
+    int proper;          /* a proper name, which later pronouns may refer to */
+};
+
+/* Whether a phrase starting at token d starts a clause: the sentence
+ * starts there, or punctuation, a conjunction or a sentence opener comes
+ * before it ("But officials said"). */
+static int starts_clause(const char *s, const struct tok *t, size_t d)
+{
+    return d == 0 || t[d - 1].kind != K_WORD || IN(joins, s, &t[d - 1]) ||
+           IN(not_names, s, &t[d - 1]);
+}
+
+/* A title phrase ending at j read backwards: a determiner and up to a few
+ * words ("a senior official", "the Kremlin spokesman"), or a plural role
+ * with the modifiers before it back to the start of the clause
+ * ("officials", "Kremlin officials"). */
+static struct found title_back(const char *s, const struct tok *t, size_t j)
+{
+    struct found f = {0, 0, 0, 0};
+    size_t k;
+    for (k = j + 1; k > 0 && j + 1 - k < MAX_PHRASE - 1; k--) {
+        const struct tok *p = &t[k - 1];
+        if (p->kind != K_WORD || p->quoted || IN(speech_verbs, s, p) ||
+            IN(not_names, s, p) || IN(joins, s, p))
+            break;
+        if (IN(determiners, s, p)) {
+            if (starts_clause(s, t, k - 1) && k - 1 < j)
+                f = (struct found){k - 1, j + 1, 0, 0};
+            return f;
+        }
+    }
+    if (IN(plural_roles, s, &t[j]) && starts_clause(s, t, k))
+        f = (struct found){k, j + 1, 0, 0};
+    return f;
+}
+
+/* The subject written after a verb or after "according to", from i. */
+static struct found subject_fwd(const char *s, const struct tok *t, size_t n, size_t i)
+{
+    struct found f = {0, 0, 0, 0};
+    if (i >= n || t[i].kind != K_WORD || t[i].quoted)
+        return f;
+    if (IN(pronouns, s, &t[i]))
+        return (struct found){i, i + 1, 1, 0};
+    if (t[i].cap && !IN(determiners, s, &t[i])) {
+        size_t e = name_fwd(s, t, n, i);
+        if (e > i)
+            f = (struct found){i, e, 0, 1};
+        return f;
+    }
+    if (IN(determiners, s, &t[i])) {
+        size_t e = i + 1;
+        while (e < n && e - i < MAX_PHRASE && t[e].kind == K_WORD &&
+               !IN(phrase_stops, s, &t[e]))
+            e++;
+        if (e == i + 1)
+            return f;
+        /* "a statement from the Kremlin", "a note by Sberbank": the source. */
+        if (e + 1 < n && (word_eq(s, &t[e], "from") || word_eq(s, &t[e], "by"))) {
+            struct found g = subject_fwd(s, t, n, e + 1);
+            if (g.a < g.b && !g.pronoun)
+                return g;
+        }
+        /* "said the foreign minister, Sergei Lavrov": the name wins. */
+        if (e + 1 < n && t[e].kind == K_COMMA && t[e + 1].kind == K_WORD &&
+            t[e + 1].cap && !IN(not_names, s, &t[e + 1])) {
+            size_t e2 = name_fwd(s, t, n, e + 1);
+            if (e2 == n || t[e2].kind != K_WORD)
+                return (struct found){e + 1, e2, 0, 1};
+        }
+        return (struct found){i, e, 0, 0};
+    }
+    if (IN(plural_roles, s, &t[i]))
+        f = (struct found){i, i + 1, 0, 0};
+    return f;
+}
+
+/* The subject written before the verb at v. */
+static struct found subject_back(const char *s, const struct tok *t, size_t v)
+{
+    struct found none = {0, 0, 0, 0};
+    size_t j = v;
+    while (j > 0 && IN(adverbs, s, &t[j - 1]))
+        j--;
+    if (j == 0)
+        return none;
+    j--;
+    const struct tok *p = &t[j];
+    if (p->quoted)
+        return none;
+    if (p->kind == K_COMMA) {
+        /* "X, the foreign minister, said" or "the foreign minister, X,
+         * said": look for the comma that opens the aside. */
+        size_t c = j;
+        while (c > 0 && j - c < APPOSITIVE && t[c - 1].kind == K_WORD && !t[c - 1].quoted)
+            c--;
+        if (c == 0 || c == j || t[c - 1].kind != K_COMMA)
+            return none;
+        size_t aside = c;
+        if (t[aside].cap && !IN(determiners, s, &t[aside]) &&
+            name_fwd(s, t, j, aside) == j)
+            return (struct found){aside, j, 0, 1};
+        /* Otherwise the subject stands before the aside, which may be a
+         * title or a clause ("A U.S. official, speaking on condition of
+         * anonymity, said"). */
+        if (c >= 2 && t[c - 2].kind == K_WORD && !t[c - 2].quoted) {
+            const struct tok *w = &t[c - 2];
+            if (w->cap && !IN(not_names, s, w) && !IN(determiners, s, w)) {
+                size_t k = name_back(s, t, c - 2);
+                return (struct found){k, c - 1, 0, !word_eq(s, &t[k], "the")};
+            }
+            if (!w->cap) {
+                struct found f = title_back(s, t, c - 2);
+                if (f.a < f.b)
+                    return f;
+            }
+        }
+        if (IN(determiners, s, &t[aside]))
+            return (struct found){aside, j, 0, 0};
+        return none;
+    }
+    if (p->kind != K_WORD)
+        return none;
+    if (IN(pronouns, s, p))
+        return (struct found){j, j + 1, 1, 0};
+    if (p->cap && !IN(not_names, s, p) && !IN(determiners, s, p)) {
+        size_t k = name_back(s, t, j);
+        return (struct found){k, j + 1, 0, !word_eq(s, &t[k], "the")};
+    }
+    if (!p->cap)
+        return title_back(s, t, j);
+    return none;
+}
+
+/* The speaker of one sentence from its own words. */
+static struct found attribute(const char *s, const struct tok *t, size_t n)
+{
+    struct found none = {0, 0, 0, 0};
+    for (size_t i = 0; i + 2 < n; i++)
+        if (!t[i].quoted && word_eq(s, &t[i], "according") && word_eq(s, &t[i + 1], "to")) {
+            struct found f = subject_fwd(s, t, n, i + 2);
+            if (f.a < f.b)
+                return f;
+        }
+    for (size_t v = 0; v < n; v++) {
+        if (t[v].quoted || !IN(speech_verbs, s, &t[v]))
+            continue;
+        if (v > 0 && IN(passive, s, &t[v - 1]))
+            continue;
+        struct found f = subject_back(s, t, v);
+        if (f.a < f.b)
+            return f;
+        /* Inverted order, only right after a quotation or at the start:
+         * "…," said X. After a clause, the word after the verb is its
+         * object ("..., said Washington was not worried"). */
+        int told = word_eq(s, &t[v], "told") || word_eq(s, &t[v], "tells");
+        int after_quote = v == 0 || t[v - 1].kind == K_CLOSE ||
+                          (t[v - 1].kind == K_COMMA && v >= 2 && t[v - 2].kind == K_CLOSE);
+        if (!told && after_quote) {
+            f = subject_fwd(s, t, n, v + 1);
+            if (f.a < f.b)
+                return f;
+        }
+    }
+    return none;
+}
+
+/* Drops everything up to the last title word: "Foreign Minister Sergei
+ * Lavrov" becomes "Sergei Lavrov", and "U.S. Secretary of State Antony
+ * Blinken" drops the "of State" that belongs to the title too. Keeps at
+ * least one word. Returns the index of the first token kept. */
+static size_t strip_titles(const char *s, const struct tok *t, size_t a, size_t b)
+{
+    size_t first = a;
+    for (size_t k = a; k + 1 < b; k++) {
+        if (IN(titles, s, &t[k]))
+            first = k + 1;
+        else if (k >= a + 2 && word_eq(s, &t[k - 1], "of") && IN(titles, s, &t[k - 2]))
+            first = k + 1;
+    }
+    return first;
+}
+
+struct sent_info {
+    int starts_in, ends_in;  /* inside a quotation at the start, at the end */
+    int has_quote;
+    int all_quoted;          /* nothing but a quotation and punctuation */
+};
+
+/* Whether a blank line separates text[a..b). */
+static int blank_line(const char *s, size_t a, size_t b)
+{
+    int newlines = 0;
+    for (size_t i = a; i < b; i++)
+        newlines += s[i] == '\n';
+    return newlines >= 2;
+}
+
+void speaker_attribute(const char *text, size_t len,
+                       const struct sentence *sents, size_t n,
+                       char **speakers)
+{
+    struct toks ts = {0};
+    struct sent_info *info = xcalloc(n ? n : 1, sizeof *info);
+    char *last_name = NULL;   /* borrowed from speakers[] */
+    int inq = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t a = sents[i].start, b = sents[i].end < len ? sents[i].end : len;
+        speakers[i] = NULL;
+        /* A quotation still open at a paragraph break continues only if the
+         * new paragraph opens with a quotation mark, as news style does. */
+        if (inq && i > 0 && blank_line(text, sents[i - 1].end, a)) {
+            int32_t c = 0;
+            if (a < b)
+                decode(text, b, a, &c);
+            if (c != '"' && c != 0x201C && c != 0x201E && c != 0xAB)
+                inq = 0;
+        }
+        info[i].starts_in = inq;
+        tokenize(text, a, b, &inq, &ts);
+        info[i].ends_in = inq;
+        int outside = 0, quote = info[i].starts_in;
+        for (size_t k = 0; k < ts.n; k++) {
+            quote |= ts.v[k].kind == K_OPEN || ts.v[k].kind == K_CLOSE;
+            outside |= !ts.v[k].quoted && ts.v[k].kind == K_WORD;
+        }
+        info[i].has_quote = quote;
+        info[i].all_quoted = quote && !outside;
+
+        struct found f = attribute(text, ts.v, ts.n);
+        if (f.a == f.b)
+            continue;
+        if (f.pronoun) {
+            if (last_name)
+                speakers[i] = xstrdup(last_name);
+            continue;
+        }
+        size_t first = f.proper ? strip_titles(text, ts.v, f.a, f.b) : f.a;
+        speakers[i] = xstrndup(text + ts.v[first].a, ts.v[f.b - 1].b - ts.v[first].a);
+        if (f.proper)
+            last_name = speakers[i];
+    }
+
+    /* A quotation running over sentences i..j (each ends inside it and the
+     * next starts inside it) has one speaker: the one named where it
+     * opened, else where it closed, else anywhere in between. */
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && info[j].ends_in && info[j + 1].starts_in)
+            j++;
+        if (j > i) {
+            const char *who = speakers[i] ? speakers[i] : speakers[j];
+            for (size_t k = i; !who && k <= j; k++)
+                who = speakers[k];
+            for (size_t k = i; who && k <= j; k++)
+                if (!speakers[k])
+                    speakers[k] = xstrdup(who);
+        }
+        i = j + 1;
+    }
+
+    /* A sentence that is nothing but a quotation, right after an
+     * attributed one that quoted, continues that speaker's words:
+     * "We will win," he said. "The enemy will lose." */
+    for (size_t i = 1; i < n; i++)
+        if (!speakers[i] && info[i].all_quoted && speakers[i - 1] && info[i - 1].has_quote)
+            speakers[i] = xstrdup(speakers[i - 1]);
+
+    free(info);
+    free(ts.v);
+}

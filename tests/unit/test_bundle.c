@@ -1,0 +1,162 @@
+/*
+ * Unit tests for lib/bundle, lib/train and lib/score together: a bundle
+ * trained from the small test corpus is written, loaded and scored; the
+ * fast path must agree with libsvm; broken bundles must be refused with a
+ * message naming what is wrong.
+ */
+#include "check.h"
+#include "bundle.h"
+#include "dataset.h"
+#include "score.h"
+#include "train.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <svm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256], bdir[300];
+
+static void sh(const char *fmt, const char *arg)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, fmt, arg, arg);
+    CHECK(system(cmd) == 0);
+}
+
+/* Loads a copy of the good bundle after running a shell edit on it, and
+ * checks the error mentions want. */
+static void refused(const char *edit, const char *want)
+{
+    char copy[400], cmd[2048], err[512];
+    snprintf(copy, sizeof copy, "%s/broken", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s && cd %s && %s", copy, bdir, copy, copy, edit);
+    CHECK(system(cmd) == 0);
+    err[0] = '\0';
+    struct bundle *b = bundle_load(copy, err, sizeof err);
+    CHECK(b == NULL);
+    if (!strstr(err, want))
+        fprintf(stderr, "edit '%s': error '%s' lacks '%s'\n", edit, err, want);
+    CHECK(strstr(err, want) != NULL);
+    bundle_free(&b);
+}
+
+static int count_entries(const char *path)
+{
+    DIR *d = opendir(path);
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/stance-test-bundle-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(bdir, sizeof bdir, "%s/model", dir);
+
+    char err[512];
+    char *files[] = { "tests/data/mini_stance.tsv" };
+    struct dataset *d = dataset_load(files, 1, NULL, 0, err, sizeof err);
+    CHECK(d != NULL);
+    if (!d)
+        return check_report("test_bundle");
+    CHECK(d->nlabels == 4);
+    CHECK_STR(d->labels[0], "conciliatory");
+
+    struct train_params p;
+    train_params_default(&p);
+    struct train_fit fit;
+    CHECK(train_fit(d, NULL, d->n, &p, 1, &fit, err, sizeof err) == 0);
+    cJSON *man = cJSON_CreateObject();
+    cJSON_AddStringToObject(man, "name", "mini");
+    cJSON *labels = cJSON_AddArrayToObject(man, "labels");
+    for (int i = 0; i < d->nlabels; i++)
+        cJSON_AddItemToArray(labels, cJSON_CreateString(d->labels[i]));
+    CHECK(bundle_write(bdir, man, &p.fs, fit.vocab, fit.model, err, sizeof err) == 0);
+    /* writing again replaces the bundle in place and leaves no temporary */
+    CHECK(bundle_write(bdir, man, &p.fs, fit.vocab, fit.model, err, sizeof err) == 0);
+    CHECK(count_entries(dir) == 1);
+    CHECK(count_entries(bdir) == 3);
+    train_fit_free(&fit);
+    cJSON_Delete(man);
+
+    struct bundle *b = bundle_load(bdir, err, sizeof err);
+    CHECK(b != NULL);
+    if (!b)
+        return check_report("test_bundle");
+    CHECK_STR(bundle_name(b), "mini");
+    CHECK(bundle_label_count(b) == 4);
+    CHECK(bundle_is_linear(b));
+
+    /* The fast path against libsvm on every training sentence. */
+    struct score_scratch *s = score_scratch_new();
+    int agree = 1, correct = 0;
+    double worst = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        struct score_result fast, ref;
+        double dec[6];
+        CHECK(score_text_libsvm(b, s, d->text[i], strlen(d->text[i]), &ref, err, sizeof err) == 0);
+        memcpy(dec, score_decision_values(s), sizeof dec);
+        CHECK(score_text(b, s, d->text[i], strlen(d->text[i]), &fast, err, sizeof err) == 0);
+        const double *fdec = score_decision_values(s);
+        agree &= fast.label == ref.label;
+        double sum = 0;
+        for (int k = 0; k < 4; k++) {
+            worst = fmax(worst, fabs(fast.prob[k] - ref.prob[k]));
+            sum += fast.prob[k];
+        }
+        for (int k = 0; k < 6; k++)
+            worst = fmax(worst, fabs(fdec[k] - dec[k]));
+        CHECK(fabs(sum - 1) < 1e-9);
+        correct += fast.label == d->label[i];
+    }
+    CHECK(agree);
+    CHECK(worst < 1e-9);
+    CHECK(correct > (int)d->n * 8 / 10);  /* it learnt its own training data */
+
+    /* Explanations point the right way. */
+    struct score_result r;
+    const char *t = "The army will send more tanks and troops to the border.";
+    CHECK(score_text(b, s, t, strlen(t), &r, err, sizeof err) == 0);
+    CHECK_STR(bundle_label(b, r.label), "escalatory");
+    struct score_reason pro[3], con[3];
+    size_t npro, ncon;
+    CHECK(score_explain(b, s, r.label, 3, pro, &npro, con, &ncon, err, sizeof err) == 0);
+    CHECK(npro > 0 && pro[0].weight > 0);
+    for (size_t i = 1; i < npro; i++)
+        CHECK(pro[i].weight <= pro[i - 1].weight);
+    for (size_t i = 0; i < ncon; i++)
+        CHECK(con[i].weight < 0);
+
+    /* Invalid UTF-8 and empty text. */
+    CHECK(score_text(b, s, "bad\xff", 4, &r, err, sizeof err) == -1);
+    CHECK(score_text(b, s, "", 0, &r, err, sizeof err) == 0);
+    score_scratch_free(&s);
+    CHECK(s == NULL);
+    bundle_free(&b);
+    CHECK(b == NULL);
+    dataset_free(&d);
+
+    refused("rm model.svm", "model.svm");
+    refused("head -c 300 model.svm > m && mv m model.svm", "model.svm");
+    refused("sed -i 's/^format: 1/format: 2/' manifest.yaml", "format");
+    refused("sed -i 's/^  words: true/  words: true\\n  stems: true/' manifest.yaml", "stems");
+    refused("sed -i 's/\"neutral\"/\"neutral\", \"other\"/' manifest.yaml", "labels");
+    refused("sed -i '5s/.*/x\\ty/' vocab.tsv", "vocab.tsv:5");
+    refused("sed -i 's/^labels:/labels: [/' manifest.yaml", "manifest.yaml");
+    refused("rm vocab.tsv", "vocab.tsv");
+    refused("head -n 50 vocab.tsv > v && mv v vocab.tsv", "vocabulary");
+
+    CHECK(bundle_load("/nonexistent/bundle", err, sizeof err) == NULL);
+    CHECK(strstr(err, "/nonexistent/bundle") != NULL);
+
+    sh("rm -rf %s", dir);
+    return check_report("test_bundle");
+}

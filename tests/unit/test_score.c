@@ -1,0 +1,104 @@
+/*
+ * The fast linear scorer against libsvm on every bundled model: over some
+ * thousands of real sentences, labels must be identical, probabilities
+ * within 1e-9 of svm_predict_probability and decision values within 1e-9
+ * of svm_predict_values.
+ */
+#include "check.h"
+#include "bundle.h"
+#include "score.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+
+static size_t read_sentences(const char *path, char ***lines, size_t n)
+{
+    FILE *fp = fopen(path, "r");
+    CHECK(fp != NULL);
+    if (!fp)
+        return n;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, fp)) > 0) {
+        char *tab = strchr(line, '\t');
+        if (!tab)
+            continue;
+        if (line[len - 1] == '\n')
+            line[len - 1] = '\0';
+        *lines = realloc(*lines, (n + 1) * sizeof **lines);
+        (*lines)[n++] = strdup(tab + 1);
+    }
+    free(line);
+    fclose(fp);
+    return n;
+}
+
+static void compare_model(const char *dir, char **lines, size_t n)
+{
+    char err[512];
+    struct bundle *b = bundle_load(dir, err, sizeof err);
+    CHECK(b != NULL);
+    if (!b) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    struct score_scratch *s = score_scratch_new();
+    int k = bundle_label_count(b), np = k * (k - 1) / 2;
+    size_t label_diff = 0;
+    double worst_p = 0, worst_d = 0;
+    double *dec = malloc((size_t)np * sizeof *dec);
+    for (size_t i = 0; i < n; i++) {
+        struct score_result fast, ref;
+        score_text_libsvm(b, s, lines[i], strlen(lines[i]), &ref, err, sizeof err);
+        memcpy(dec, score_decision_values(s), (size_t)np * sizeof *dec);
+        score_text(b, s, lines[i], strlen(lines[i]), &fast, err, sizeof err);
+        const double *fd = score_decision_values(s);
+        label_diff += fast.label != ref.label;
+        for (int c = 0; c < k; c++)
+            worst_p = fmax(worst_p, fabs(fast.prob[c] - ref.prob[c]));
+        for (int p = 0; p < np; p++)
+            worst_d = fmax(worst_d, fabs(fd[p] - dec[p]));
+    }
+    printf("%s: %zu sentences, %zu label differences, max |dp| %.3g, max |ddec| %.3g\n",
+           dir, n, label_diff, worst_p, worst_d);
+    CHECK(bundle_is_linear(b));
+    CHECK(label_diff == 0);
+    CHECK(worst_p < 1e-9);
+    CHECK(worst_d < 1e-9);
+    free(dec);
+    score_scratch_free(&s);
+    bundle_free(&b);
+}
+
+int main(void)
+{
+    char **lines = NULL;
+    size_t n = 0;
+    n = read_sentences("training/corpus/stance_dev_plover_part_a.tsv", &lines, n);
+    n = read_sentences("training/corpus/sentiment_dev_newsmtsc_devtest_mt.tsv", &lines, n);
+    n = read_sentences("training/corpus/stance_written_europe.tsv", &lines, n);
+    n = read_sentences("training/corpus/stance_written_asia.tsv", &lines, n);
+    n = read_sentences("tests/data/mini_sentiment.tsv", &lines, n);
+    CHECK(n >= 2000);
+
+    DIR *d = opendir("models");
+    CHECK(d != NULL);
+    int models = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "models/%s", e->d_name);
+        compare_model(path, lines, n);
+        models++;
+    }
+    if (d)
+        closedir(d);
+    CHECK(models >= 2);
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+    return check_report("test_score");
+}

@@ -1,0 +1,50 @@
+/* Unit tests for lib/text: validation and the normalisation models see. */
+#include "check.h"
+#include "text.h"
+
+#include <stdlib.h>
+
+static void check_norm(const char *in, const char *want)
+{
+    char *out, err[128];
+    size_t n;
+    int rc = text_normalize(in, strlen(in), &out, &n, err, sizeof err);
+    CHECK(rc == 0);
+    if (rc == 0) {
+        CHECK_STR(out, want);
+        CHECK(n == strlen(want));
+        free(out);
+    }
+}
+
+int main(void)
+{
+    size_t bad = 0;
+    CHECK(text_is_valid_utf8("plain", 5, NULL));
+    CHECK(text_is_valid_utf8("Zürich – “talks”", strlen("Zürich – “talks”"), NULL));
+    CHECK(!text_is_valid_utf8("ab\xff", 3, &bad) && bad == 2);
+    CHECK(!text_is_valid_utf8("a\xc3", 2, &bad) && bad == 1);        /* truncated sequence */
+    CHECK(!text_is_valid_utf8("\xed\xa0\x80", 3, &bad) && bad == 0); /* surrogate */
+    CHECK(!text_is_valid_utf8("\xc0\xaf", 2, &bad));                 /* overlong */
+    CHECK(!text_is_valid_utf8("a\0b", 3, &bad) && bad == 1);         /* NUL */
+
+    CHECK(text_char_count("Zürich", strlen("Zürich")) == 6);
+    CHECK(text_char_count("", 0) == 0);
+
+    check_norm("They WILL Send Troops", "they will send troops");
+    check_norm("don’t", "don't");
+    check_norm("“No,” he said", "\"no,\" he said");
+    check_norm("talks — maybe – soon", "talks - maybe - soon");
+    check_norm("ＴＲＯＯＰＳ １２", "troops 12");          /* NFKC full width */
+    check_norm("ﬁnal", "final");                         /* NFKC ligature */
+    check_norm("STRASSE Straße", "strasse strasse");      /* case folding */
+    check_norm("cease\xc2\xa0" "fire", "cease fire");      /* no-break space */
+    check_norm("soft\xc2\xad" "hyphen", "softhyphen");     /* default-ignorable */
+    check_norm("wait…", "wait...");
+
+    char *out, err[128];
+    size_t n;
+    CHECK(text_normalize("bad\xfe", 4, &out, &n, err, sizeof err) == -1);
+    CHECK(strstr(err, "byte 3") != NULL);
+    return check_report("test_text");
+}
