@@ -68,12 +68,19 @@ models: deps
 	BIN=$(BIN) sh training/make-models.sh
 
 bench: deps
+	STANCE_EXTRA_PKGS="fasttext python3-sklearn" sh scripts/install-deps.sh
 	$(MAKE) all
 	BIN=$(BIN) sh bench/run.sh
 
 compare: deps
+	STANCE_EXTRA_PKGS="fasttext python3-sklearn" sh scripts/install-deps.sh
 	$(MAKE) $(BIN)/stance-train
 	BIN=$(BIN) sh training/compare.sh
+
+# Bounded libFuzzer run over the request parser and the text pipeline.
+fuzz: deps
+	STANCE_EXTRA_PKGS="clang libclang-rt-14-dev" sh scripts/install-deps.sh
+	sh tests/fuzz/run.sh
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/stanced

@@ -428,7 +428,8 @@ struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct voca
     struct collect c = { v, s };
     s->ids_n = 0;
     feat_each(fs, s, norm, len, collect_id, &c);
-    qsort(s->ids, s->ids_n, sizeof *s->ids, cmp_id);
+    if (s->ids_n > 1)
+        qsort(s->ids, s->ids_n, sizeof *s->ids, cmp_id);
 
     size_t n = 0;
     double norm2 = 0;

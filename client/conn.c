@@ -1,0 +1,143 @@
+/*
+ * conn: the client's request/reply channel to stanced over a ZeroMQ REQ
+ * socket. Replies are received whole through zmq_msg_t, whatever their size,
+ * and parsed with an explicit length so that a reply need not be
+ * NUL-terminated on the wire.
+ */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "xalloc.h"
+
+struct conn {
+    void *ctx;
+    void *sock;
+    int timeout_ms;
+};
+
+struct conn *conn_open(const char *endpoint, int timeout_ms, char *err, size_t errlen)
+{
+    struct conn *c = xcalloc(1, sizeof *c);
+    c->timeout_ms = timeout_ms;
+    c->ctx = zmq_ctx_new();
+    if (!c->ctx) {
+        snprintf(err, errlen, "cannot start ZeroMQ: %s", zmq_strerror(errno));
+        conn_free(&c);
+        return NULL;
+    }
+    c->sock = zmq_socket(c->ctx, ZMQ_REQ);
+    if (!c->sock) {
+        snprintf(err, errlen, "cannot create a socket: %s", zmq_strerror(errno));
+        conn_free(&c);
+        return NULL;
+    }
+    /* Without this, closing a socket whose request was never delivered
+     * (daemon down) would hang the process at exit. */
+    int linger = 0;
+    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(c->sock, endpoint) != 0) {
+        snprintf(err, errlen, "bad endpoint '%s': %s", endpoint, zmq_strerror(errno));
+        conn_free(&c);
+        return NULL;
+    }
+    return c;
+}
+
+void conn_free(struct conn **c)
+{
+    if (!c || !*c)
+        return;
+    if ((*c)->sock)
+        zmq_close((*c)->sock);
+    if ((*c)->ctx)
+        zmq_ctx_term((*c)->ctx);
+    free(*c);
+    *c = NULL;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until the socket has a message to read, or the deadline passes.
+ * Returns 1 when readable, 0 on timeout, -1 on a ZeroMQ error. */
+static int wait_readable(void *sock, long long deadline)
+{
+    for (;;) {
+        long long left = deadline - now_ms();
+        if (left < 0)
+            left = 0;
+        zmq_pollitem_t item = { .socket = sock, .events = ZMQ_POLLIN };
+        int n = zmq_poll(&item, 1, (long)left);
+        if (n > 0)
+            return 1;
+        if (n == 0)
+            return 0;
+        if (errno != EINTR)
+            return -1;
+    }
+}
+
+enum conn_status conn_request(struct conn *c, const cJSON *req, cJSON **reply,
+                              char *err, size_t errlen)
+{
+    *reply = NULL;
+    long long deadline = now_ms() + c->timeout_ms;
+    char *body = cJSON_PrintUnformatted(req);
+    /* A REQ socket queues the message even with no daemon connected yet,
+     * so the send itself does not block; the wait for the reply is bounded
+     * below. */
+    int sent = zmq_send(c->sock, body, strlen(body), 0);
+    free(body);
+    if (sent < 0) {
+        snprintf(err, errlen, "cannot send: %s", zmq_strerror(errno));
+        return CONN_TIMEOUT;
+    }
+    int r = wait_readable(c->sock, deadline);
+    if (r <= 0) {
+        if (r == 0)
+            snprintf(err, errlen, "no reply within %d ms", c->timeout_ms);
+        else
+            snprintf(err, errlen, "cannot receive: %s", zmq_strerror(errno));
+        return CONN_TIMEOUT;
+    }
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, c->sock, 0) < 0) {
+        snprintf(err, errlen, "cannot receive: %s", zmq_strerror(errno));
+        zmq_msg_close(&msg);
+        return CONN_TIMEOUT;
+    }
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(zmq_msg_data(&msg), zmq_msg_size(&msg), &end, 0);
+    size_t size = zmq_msg_size(&msg);
+    zmq_msg_close(&msg);
+    if (!cJSON_IsObject(j)) {
+        snprintf(err, errlen, "the reply (%zu bytes) is not a JSON object", size);
+        cJSON_Delete(j);
+        return CONN_BAD_REPLY;
+    }
+    *reply = j;
+    return CONN_OK;
+}
+
+int conn_reply_error(const cJSON *reply, char *err, size_t errlen)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(reply, "error");
+    if (!e)
+        return 0;
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+    snprintf(err, errlen, "%s: %s", cJSON_IsString(code) ? code->valuestring : "error",
+             cJSON_IsString(msg) ? msg->valuestring : "(no message)");
+    return 1;
+}

@@ -1,0 +1,291 @@
+/*
+ * worker: one thread per configured worker, each with its own REQ socket
+ * on the broker's back end and its own scoring scratch. A worker turns one
+ * request body into one reply body; every failure on the way becomes an
+ * error reply, never a crash or a missing answer.
+ */
+#include "server.h"
+#include "log.h"
+#include "proto.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+struct job {
+    struct server *srv;
+    struct score_scratch *scratch;
+    struct proto_request req;
+    enum proto_code code;       /* outcome, for stats */
+    size_t texts;               /* texts classified, for stats */
+    char err[512];
+};
+
+static char *fail(struct job *j, enum proto_code code, size_t *len)
+{
+    j->code = code;
+    return proto_error_reply(j->req.id, code, j->err, len);
+}
+
+static char *finish(cJSON *reply, size_t *len)
+{
+    char *s = proto_print(reply, len);
+    cJSON_Delete(reply);
+    return s;
+}
+
+/* Picks the requested models out of set, in the request's order, or all
+ * of them in config order. Returns the count, or 0 with j->err filled when
+ * a name is unknown. */
+static size_t pick_models(struct job *j, const struct modelset *set, struct doc_model *out)
+{
+    size_t n = 0, len;
+
+    if (!j->req.models) {
+        memcpy(out, set->models, set->n * sizeof *out);
+        return set->n;
+    }
+    for (size_t i = 0; i < j->req.nmodels; i++) {
+        size_t k;
+        for (k = 0; k < set->n && strcmp(set->models[k].name, j->req.models[i]) != 0; k++)
+            ;
+        if (k == set->n) {
+            len = (size_t)snprintf(j->err, sizeof j->err, "unknown model \"%.64s\"; loaded:", j->req.models[i]);
+            for (k = 0; k < set->n && len < sizeof j->err; k++)
+                len += (size_t)snprintf(j->err + len, sizeof j->err - len, " %s", set->models[k].name);
+            return 0;
+        }
+        out[n++] = set->models[k];
+    }
+    return n;
+}
+
+static enum proto_code doc_code(enum doc_status st)
+{
+    switch (st) {
+    case DOC_OK: return PROTO_OK;
+    case DOC_BAD_UTF8: return PROTO_BAD_UTF8;
+    case DOC_EMPTY: return PROTO_EMPTY_TEXT;
+    case DOC_TOO_MANY_SENTENCES: return PROTO_TOO_LARGE;
+    case DOC_FAILED: break;
+    }
+    return PROTO_INTERNAL;
+}
+
+static char *classify(struct job *j, size_t *len)
+{
+    struct modelset *set = registry_acquire(j->srv->models);
+    struct doc_model *models = xcalloc(set->n ? set->n : 1, sizeof *models);
+    struct doc_options opt = { j->req.split, j->req.explain, j->srv->conf->limits.max_sentences };
+    size_t nmodels = pick_models(j, set, models);
+    cJSON *reply = NULL, *results;
+    char *out = NULL;
+
+    if (nmodels == 0) {
+        out = fail(j, PROTO_UNKNOWN_MODEL, len);
+        goto done;
+    }
+    reply = proto_reply_new(j->req.id);
+    results = cJSON_AddArrayToObject(reply, "results");
+    for (size_t i = 0; i < j->req.ntexts; i++) {
+        struct doc_result *d;
+        char why[400];
+        enum doc_status st = doc_analyze(j->req.texts[i], j->req.lens[i], models, nmodels,
+                                         &opt, j->scratch, &d, why, sizeof why);
+        if (st != DOC_OK) {
+            if (j->req.batch)
+                snprintf(j->err, sizeof j->err, "texts[%zu]: %s", i, why);
+            else
+                snprintf(j->err, sizeof j->err, "%s", why);
+            if (st == DOC_FAILED)
+                log_error("internal: scoring failed: %s", why);
+            out = fail(j, doc_code(st), len);
+            goto done;
+        }
+        /* The sentence budget is per request, shared by its texts. */
+        opt.max_sentences -= d->split ? d->nunits : 0;
+        cJSON_AddItemToArray(results, proto_render_doc(d));
+        doc_free(&d);
+    }
+    j->texts = j->req.ntexts;
+    /* Printed before the set is released: the tree quotes label names
+     * the bundles own. */
+    out = finish(reply, len);
+    reply = NULL;
+done:
+    cJSON_Delete(reply);
+    free(models);
+    registry_release(j->srv->models, &set);
+    return out;
+}
+
+static char *list_models(struct job *j, size_t *len)
+{
+    struct modelset *set = registry_acquire(j->srv->models);
+    cJSON *reply = proto_reply_new(j->req.id);
+    cJSON *arr = cJSON_AddArrayToObject(reply, "models");
+    char *out;
+
+    for (size_t i = 0; i < set->n; i++) {
+        cJSON *d = bundle_describe(set->models[i].bundle);
+        /* Clients know a model by its config name; the manifest's own
+         * name and the directory stay visible next to it. */
+        cJSON_AddItemToObject(d, "bundle_name", cJSON_CreateString(bundle_name(set->models[i].bundle)));
+        cJSON_DeleteItemFromObjectCaseSensitive(d, "name");
+        cJSON_AddItemToObject(d, "name", cJSON_CreateString(set->models[i].name));
+        cJSON_AddItemToObject(d, "dir", cJSON_CreateString(bundle_dir(set->models[i].bundle)));
+        cJSON_AddItemToArray(arr, d);
+    }
+    cJSON_AddNumberToObject(reply, "generation", (double)set->generation);
+    out = finish(reply, len);
+    registry_release(j->srv->models, &set);
+    return out;
+}
+
+static char *reload(struct job *j, int internal, size_t *len)
+{
+    char why[480];
+    struct conf *c = conf_load(j->srv->conf->path, why, sizeof why);
+    struct modelset *set;
+    cJSON *reply, *names;
+
+    if (c && registry_reload(j->srv->models, c, why, sizeof why) == 0) {
+        stats_reloaded(j->srv->stats);
+        conf_free(&c);
+        set = registry_acquire(j->srv->models);
+        log_info("reloaded %zu model%s (generation %lu)%s", set->n, set->n == 1 ? "" : "s",
+                 set->generation, internal ? " on SIGHUP" : "");
+        reply = proto_reply_new(j->req.id);
+        cJSON_AddBoolToObject(reply, "ok", 1);
+        names = cJSON_AddArrayToObject(reply, "models");
+        for (size_t i = 0; i < set->n; i++)
+            cJSON_AddItemToArray(names, cJSON_CreateString(set->models[i].name));
+        cJSON_AddNumberToObject(reply, "generation", (double)set->generation);
+        registry_release(j->srv->models, &set);
+        return finish(reply, len);
+    }
+    conf_free(&c);
+    log_error("reload failed, the old models keep serving: %s", why);
+    snprintf(j->err, sizeof j->err, "%s", why);
+    return fail(j, PROTO_RELOAD_FAILED, len);
+}
+
+static char *handle(struct job *j, const char *body, size_t blen, int internal, size_t *len)
+{
+    const struct conf_limits *cl = &j->srv->conf->limits;
+    struct proto_limits lim = { cl->max_message_bytes, cl->max_texts, cl->max_text_bytes, cl->max_json_depth };
+    enum proto_code code = proto_parse(body, blen, &lim, &j->req, j->err, sizeof j->err);
+    cJSON *reply;
+
+    if (code != PROTO_OK)
+        return fail(j, code, len);
+    switch (j->req.op) {
+    case PROTO_OP_CLASSIFY:
+        return classify(j, len);
+    case PROTO_OP_PING:
+        reply = proto_reply_new(j->req.id);
+        cJSON_AddBoolToObject(reply, "ok", 1);
+        cJSON_AddNumberToObject(reply, "version", PROTO_VERSION);
+        return finish(reply, len);
+    case PROTO_OP_MODELS:
+        return list_models(j, len);
+    case PROTO_OP_STATS:
+        reply = proto_reply_new(j->req.id);
+        cJSON_AddItemToObject(reply, "stats", stats_render(j->srv->stats));
+        return finish(reply, len);
+    case PROTO_OP_RELOAD:
+        return reload(j, internal, len);
+    }
+    snprintf(j->err, sizeof j->err, "unhandled op");
+    return fail(j, PROTO_INTERNAL, len);
+}
+
+/* Receives one message of up to 3 frames from the broker. Returns the
+ * frame count, or -1 when the context is shutting down. */
+static int recv_job(void *sock, zmq_msg_t *f)
+{
+    int n = 0, more = 1;
+
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, 0) < 0) {
+            zmq_msg_close(&m);
+            if (errno == EINTR)
+                continue;
+            for (int i = 0; i < n && i < 3; i++)
+                zmq_msg_close(&f[i]);
+            return -1;
+        }
+        more = zmq_msg_more(&m);
+        if (n < 3) {
+            zmq_msg_init(&f[n]);
+            zmq_msg_move(&f[n], &m);
+        }
+        zmq_msg_close(&m);
+        n++;
+    }
+    return n;
+}
+
+void *worker_main(void *arg)
+{
+    struct server *srv = arg;
+    void *sock = zmq_socket(srv->ctx, ZMQ_REQ);
+    struct job j;
+    int linger = 0;
+
+    memset(&j, 0, sizeof j);
+    j.srv = srv;
+    j.scratch = score_scratch_new();
+    if (!sock) {
+        log_error("worker: zmq_socket: %s", zmq_strerror(errno));
+        score_scratch_free(&j.scratch);
+        return NULL;
+    }
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(sock, SERVER_BACKEND) < 0 || zmq_send(sock, "READY", 5, 0) < 0)
+        goto out;
+    for (;;) {
+        zmq_msg_t f[3];
+        struct envelope env;
+        char *reply;
+        size_t len;
+        int n = recv_job(sock, f);
+
+        if (n < 0)
+            break;
+        if (n != 3) {
+            /* The broker's STOP is one frame; anything else is a bug. */
+            for (int i = 0; i < n && i < 3; i++)
+                zmq_msg_close(&f[i]);
+            break;
+        }
+        memcpy(&env, zmq_msg_data(&f[1]), sizeof env);
+        j.code = PROTO_OK;
+        j.texts = 0;
+        j.err[0] = '\0';
+        reply = handle(&j, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), env.internal, &len);
+        proto_request_clear(&j.req);
+        zmq_msg_close(&f[2]);
+        if (!env.internal)
+            stats_record(srv->stats, j.code, j.texts, stats_now_ns() - env.arrival_ns);
+        if (j.code != PROTO_OK)
+            log_debug("request failed: %s: %s", proto_code_name(j.code), j.err);
+        if (zmq_msg_send(&f[0], sock, ZMQ_SNDMORE) < 0 || zmq_msg_send(&f[1], sock, ZMQ_SNDMORE) < 0 ||
+            zmq_send(sock, reply, len, 0) < 0) {
+            zmq_msg_close(&f[0]);
+            zmq_msg_close(&f[1]);
+            free(reply);
+            break;
+        }
+        free(reply);
+    }
+out:
+    zmq_close(sock);
+    score_scratch_free(&j.scratch);
+    return NULL;
+}

@@ -1,0 +1,479 @@
+/*
+ * proto: request parsing and reply rendering. Hostile bodies are stopped as
+ * early as possible: the size cap first, then one linear scan for nesting
+ * depth and NULs (cJSON would otherwise recurse on depth and silently cut
+ * strings at an escaped NUL), then the parser, then a type check of every
+ * field against the fields the operation allows.
+ */
+#include "proto.h"
+#include "text.h"
+#include "xalloc.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const code_names[PROTO_NCODES] = {
+    [PROTO_OK] = "ok",
+    [PROTO_BAD_JSON] = "bad_json",
+    [PROTO_BAD_REQUEST] = "bad_request",
+    [PROTO_BAD_UTF8] = "bad_utf8",
+    [PROTO_EMPTY_TEXT] = "empty_text",
+    [PROTO_TOO_LARGE] = "too_large",
+    [PROTO_TOO_MANY_TEXTS] = "too_many_texts",
+    [PROTO_UNKNOWN_MODEL] = "unknown_model",
+    [PROTO_UNKNOWN_OP] = "unknown_op",
+    [PROTO_BUSY] = "busy",
+    [PROTO_RELOAD_FAILED] = "reload_failed",
+    [PROTO_INTERNAL] = "internal",
+};
+
+const char *proto_code_name(enum proto_code code)
+{
+    if ((unsigned)code < PROTO_NCODES)
+        return code_names[code];
+    return "internal";
+}
+
+static const struct {
+    const char *name;
+    enum proto_op op;
+} ops[] = {
+    { "classify", PROTO_OP_CLASSIFY },
+    { "ping", PROTO_OP_PING },
+    { "models", PROTO_OP_MODELS },
+    { "stats", PROTO_OP_STATS },
+    { "reload", PROTO_OP_RELOAD },
+};
+
+static const char *const classify_fields[] = { "id", "op", "text", "texts", "models", "split", "explain", NULL };
+static const char *const other_fields[] = { "id", "op", NULL };
+
+/* Cuts s before its first invalid sequence. Messages quote client strings
+ * (valid UTF-8 by then) with a length cap, and a cap or a full buffer can
+ * split a character; a reply must stay valid UTF-8. */
+static void trim_utf8(char *s)
+{
+    size_t bad;
+
+    if (!text_is_valid_utf8(s, strlen(s), &bad))
+        s[bad] = '\0';
+}
+
+static enum proto_code failf(enum proto_code code, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static enum proto_code failf(enum proto_code code, char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    trim_utf8(err);
+    return code;
+}
+
+/* One pass over the raw bytes: nesting depth outside strings, raw NUL
+ * bytes, and \u0000 escapes inside strings. */
+static enum proto_code prescan(const char *s, size_t len, size_t max_depth, char *err, size_t errlen)
+{
+    size_t depth = 0;
+    int in_string = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '\0')
+            return failf(PROTO_BAD_JSON, err, errlen, "NUL byte at byte %zu", i);
+        if (in_string) {
+            if (c == '\\') {
+                if (i + 5 < len && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0)
+                    return failf(PROTO_BAD_UTF8, err, errlen, "\\u0000 at byte %zu: strings may not hold NUL", i);
+                i++;
+            } else if (c == '"') {
+                in_string = 0;
+            }
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return failf(PROTO_BAD_JSON, err, errlen, "nested deeper than %zu at byte %zu", max_depth, i);
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return PROTO_OK;
+}
+
+static int valid_string(const char *s)
+{
+    return text_is_valid_utf8(s, strlen(s), NULL);
+}
+
+/* Every key and string value in the tree is valid UTF-8, so replies that
+ * quote any of them stay valid too. The depth is already bounded. */
+static int tree_valid_utf8(const cJSON *node)
+{
+    for (; node; node = node->next) {
+        if (node->string && !valid_string(node->string))
+            return 0;
+        if (cJSON_IsString(node) && !valid_string(node->valuestring))
+            return 0;
+        if ((cJSON_IsArray(node) || cJSON_IsObject(node)) && !tree_valid_utf8(node->child))
+            return 0;
+    }
+    return 1;
+}
+
+static int is_scalar_id(const cJSON *id)
+{
+    if (cJSON_IsString(id))
+        return valid_string(id->valuestring);
+    return cJSON_IsNumber(id) || cJSON_IsBool(id) || cJSON_IsNull(id);
+}
+
+static cJSON *parse_json(const char *body, size_t len, char *err, size_t errlen, enum proto_code *code)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+
+    if (!root) {
+        size_t at = end && end >= body ? (size_t)(end - body) : 0;
+        *code = failf(PROTO_BAD_JSON, err, errlen, "invalid JSON at byte %zu", at);
+        return NULL;
+    }
+    for (; end < body + len; end++)
+        if (!(*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')) {
+            *code = failf(PROTO_BAD_JSON, err, errlen, "trailing bytes after the JSON value at byte %zu",
+                          (size_t)(end - body));
+            cJSON_Delete(root);
+            return NULL;
+        }
+    *code = PROTO_OK;
+    return root;
+}
+
+static int allowed(const char *const *fields, const char *name)
+{
+    for (; *fields; fields++)
+        if (strcmp(*fields, name) == 0)
+            return 1;
+    return 0;
+}
+
+static enum proto_code check_fields(const cJSON *root, const char *const *fields, char *err, size_t errlen)
+{
+    for (const cJSON *f = root->child; f; f = f->next) {
+        if (!allowed(fields, f->string))
+            return failf(PROTO_BAD_REQUEST, err, errlen, "unknown field \"%.64s\"", f->string);
+        for (const cJSON *g = root->child; g != f; g = g->next)
+            if (strcmp(g->string, f->string) == 0)
+                return failf(PROTO_BAD_REQUEST, err, errlen, "field \"%.64s\" is given twice", f->string);
+    }
+    return PROTO_OK;
+}
+
+static enum proto_code one_text(struct proto_request *req, const cJSON *t, size_t i,
+                                const struct proto_limits *lim, char *err, size_t errlen)
+{
+    size_t n;
+
+    if (!cJSON_IsString(t))
+        return req->batch ? failf(PROTO_BAD_REQUEST, err, errlen, "texts[%zu] must be a string", i)
+                          : failf(PROTO_BAD_REQUEST, err, errlen, "text must be a string");
+    n = strlen(t->valuestring);
+    if (n > lim->max_text_bytes)
+        return failf(PROTO_TOO_LARGE, err, errlen, "text %zu is %zu bytes; the limit is %zu",
+                     i, n, lim->max_text_bytes);
+    if (n == 0)
+        return failf(PROTO_EMPTY_TEXT, err, errlen, "text %zu is empty", i);
+    req->texts[i] = t->valuestring;
+    req->lens[i] = n;
+    return PROTO_OK;
+}
+
+static enum proto_code parse_classify(struct proto_request *req, const struct proto_limits *lim,
+                                      char *err, size_t errlen)
+{
+    const cJSON *root = req->root;
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(root, "text");
+    const cJSON *texts = cJSON_GetObjectItemCaseSensitive(root, "texts");
+    const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
+    const cJSON *split = cJSON_GetObjectItemCaseSensitive(root, "split");
+    const cJSON *explain = cJSON_GetObjectItemCaseSensitive(root, "explain");
+    enum proto_code code;
+    size_t i;
+
+    if (!text == !texts)
+        return failf(PROTO_BAD_REQUEST, err, errlen, "give exactly one of text and texts");
+    req->split = 1;
+    if (split) {
+        if (!cJSON_IsBool(split))
+            return failf(PROTO_BAD_REQUEST, err, errlen, "split must be true or false");
+        req->split = cJSON_IsTrue(split);
+    }
+    if (explain) {
+        double v = explain->valuedouble;
+        if (!cJSON_IsNumber(explain) || v < 0 || v > PROTO_MAX_EXPLAIN || v != floor(v))
+            return failf(PROTO_BAD_REQUEST, err, errlen, "explain must be an integer from 0 to %d",
+                         PROTO_MAX_EXPLAIN);
+        req->explain = (size_t)v;
+    }
+    if (models) {
+        size_t n = 0;
+        if (!cJSON_IsArray(models))
+            return failf(PROTO_BAD_REQUEST, err, errlen, "models must be an array of model names");
+        for (const cJSON *m = models->child; m; m = m->next) {
+            if (!cJSON_IsString(m))
+                return failf(PROTO_BAD_REQUEST, err, errlen, "models[%zu] must be a string", n);
+            if (++n > PROTO_MAX_MODELS)
+                return failf(PROTO_BAD_REQUEST, err, errlen, "models names more than %d models",
+                             PROTO_MAX_MODELS);
+        }
+        if (n == 0)
+            return failf(PROTO_BAD_REQUEST, err, errlen, "models must name at least one model");
+        req->models = xcalloc(n, sizeof *req->models);
+        for (const cJSON *m = models->child; m; m = m->next) {
+            for (i = 0; i < req->nmodels; i++)
+                if (strcmp(req->models[i], m->valuestring) == 0)
+                    return failf(PROTO_BAD_REQUEST, err, errlen, "model \"%.64s\" is named twice",
+                                 m->valuestring);
+            req->models[req->nmodels++] = m->valuestring;
+        }
+    }
+    if (text) {
+        req->ntexts = 1;
+        req->texts = xcalloc(1, sizeof *req->texts);
+        req->lens = xcalloc(1, sizeof *req->lens);
+        return one_text(req, text, 0, lim, err, errlen);
+    }
+    req->batch = 1;
+    if (!cJSON_IsArray(texts))
+        return failf(PROTO_BAD_REQUEST, err, errlen, "texts must be an array of strings");
+    for (const cJSON *t = texts->child; t; t = t->next)
+        if (++req->ntexts > lim->max_texts)
+            return failf(PROTO_TOO_MANY_TEXTS, err, errlen, "more than %zu texts in one batch",
+                         lim->max_texts);
+    if (req->ntexts == 0)
+        return failf(PROTO_BAD_REQUEST, err, errlen, "texts must hold at least one text");
+    req->texts = xcalloc(req->ntexts, sizeof *req->texts);
+    req->lens = xcalloc(req->ntexts, sizeof *req->lens);
+    i = 0;
+    for (const cJSON *t = texts->child; t; t = t->next, i++)
+        if ((code = one_text(req, t, i, lim, err, errlen)) != PROTO_OK)
+            return code;
+    return PROTO_OK;
+}
+
+enum proto_code proto_parse(const char *body, size_t len, const struct proto_limits *lim,
+                            struct proto_request *req, char *err, size_t errlen)
+{
+    const cJSON *id, *op;
+    enum proto_code code;
+
+    memset(req, 0, sizeof *req);
+    if (len > lim->max_message_bytes)
+        return failf(PROTO_TOO_LARGE, err, errlen, "the message is %zu bytes; the limit is %zu",
+                     len, lim->max_message_bytes);
+    if ((code = prescan(body, len, lim->max_json_depth, err, errlen)) != PROTO_OK)
+        return code;
+    if (!(req->root = parse_json(body, len, err, errlen, &code)))
+        return code;
+    if (!cJSON_IsObject(req->root))
+        return failf(PROTO_BAD_REQUEST, err, errlen, "the request must be a JSON object");
+    id = cJSON_GetObjectItemCaseSensitive(req->root, "id");
+    if (id && !is_scalar_id(id))
+        return cJSON_IsString(id)
+            ? failf(PROTO_BAD_UTF8, err, errlen, "id is not valid UTF-8")
+            : failf(PROTO_BAD_REQUEST, err, errlen, "id must be a string, number, boolean or null");
+    req->id = id;
+    if (!tree_valid_utf8(req->root->child))
+        return failf(PROTO_BAD_UTF8, err, errlen, "a string in the request is not valid UTF-8");
+    op = cJSON_GetObjectItemCaseSensitive(req->root, "op");
+    req->op = PROTO_OP_CLASSIFY;
+    if (op) {
+        size_t i;
+        if (!cJSON_IsString(op))
+            return failf(PROTO_BAD_REQUEST, err, errlen, "op must be a string");
+        for (i = 0; i < sizeof ops / sizeof ops[0] && strcmp(ops[i].name, op->valuestring) != 0; i++)
+            ;
+        if (i == sizeof ops / sizeof ops[0])
+            return failf(PROTO_UNKNOWN_OP, err, errlen, "unknown op \"%.64s\"", op->valuestring);
+        req->op = ops[i].op;
+    }
+    if (req->op != PROTO_OP_CLASSIFY)
+        return check_fields(req->root, other_fields, err, errlen);
+    if ((code = check_fields(req->root, classify_fields, err, errlen)) != PROTO_OK)
+        return code;
+    return parse_classify(req, lim, err, errlen);
+}
+
+void proto_request_clear(struct proto_request *req)
+{
+    cJSON_Delete(req->root);
+    free(req->texts);
+    free(req->lens);
+    free(req->models);
+    memset(req, 0, sizeof *req);
+}
+
+cJSON *proto_peek_id(const char *body, size_t len, size_t max_len)
+{
+    char err[128];
+    enum proto_code code;
+    const cJSON *id;
+    cJSON *root, *copy = NULL;
+
+    if (len > max_len || prescan(body, len, 64, err, sizeof err) != PROTO_OK)
+        return NULL;
+    if (!(root = parse_json(body, len, err, sizeof err, &code)))
+        return NULL;
+    id = cJSON_GetObjectItemCaseSensitive(root, "id");
+    if (cJSON_IsObject(root) && id && is_scalar_id(id))
+        copy = cJSON_Duplicate(id, 0);
+    cJSON_Delete(root);
+    return copy;
+}
+
+cJSON *proto_reply_new(const cJSON *id)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddItemToObject(r, "id", id ? cJSON_Duplicate(id, 0) : cJSON_CreateNull());
+    return r;
+}
+
+char *proto_print(const cJSON *reply, size_t *len)
+{
+    char *s = cJSON_PrintUnformatted(reply);
+
+    /* cJSON returns NULL only when its allocator fails; the client still
+     * gets a reply. */
+    if (!s)
+        s = xstrdup("{\"id\":null,\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}");
+    *len = strlen(s);
+    return s;
+}
+
+char *proto_error_reply(const cJSON *id, enum proto_code code, const char *message, size_t *len)
+{
+    cJSON *r = proto_reply_new(id);
+    cJSON *e = cJSON_AddObjectToObject(r, "error");
+    char *s, *msg = xstrdup(message ? message : "");
+
+    trim_utf8(msg);
+    cJSON_AddStringToObject(e, "code", proto_code_name(code));
+    cJSON_AddStringToObject(e, "message", msg);
+    free(msg);
+    s = proto_print(r, len);
+    cJSON_Delete(r);
+    return s;
+}
+
+static cJSON *render_scores(const struct bundle *b, const struct score_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int l = 0; l < bundle_label_count(b); l++)
+        cJSON_AddNumberToObject(o, bundle_label(b, l), r->prob[l]);
+    return o;
+}
+
+/* {"label": {model: label}, "scores": {model: {label: p}}} into o. */
+static void render_labels(cJSON *o, const struct doc_result *d, const struct score_result *res)
+{
+    cJSON *label = cJSON_AddObjectToObject(o, "label");
+    cJSON *scores = cJSON_AddObjectToObject(o, "scores");
+
+    for (size_t m = 0; m < d->nmodels; m++) {
+        const struct bundle *b = d->models[m].bundle;
+        cJSON_AddStringToObject(label, d->models[m].name, bundle_label(b, res[m].label));
+        cJSON_AddItemToObject(scores, d->models[m].name, render_scores(b, &res[m]));
+    }
+}
+
+static cJSON *render_reasons(const struct score_reason *r, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateString(r[i].feature));
+        cJSON_AddItemToArray(pair, cJSON_CreateNumber(r[i].weight));
+        cJSON_AddItemToArray(a, pair);
+    }
+    return a;
+}
+
+static void render_explain(cJSON *o, const struct doc_result *d, const struct doc_unit *u)
+{
+    cJSON *ex;
+
+    if (!u->explain)
+        return;
+    ex = cJSON_AddObjectToObject(o, "explain");
+    for (size_t m = 0; m < d->nmodels; m++) {
+        const struct doc_explain *e = &u->explain[m];
+        cJSON *one;
+        if (!e->available) {
+            cJSON_AddNullToObject(ex, d->models[m].name);
+            continue;
+        }
+        one = cJSON_AddObjectToObject(ex, d->models[m].name);
+        cJSON_AddItemToObject(one, "for", render_reasons(e->pro, e->npro));
+        cJSON_AddItemToObject(one, "against", render_reasons(e->con, e->ncon));
+    }
+}
+
+static cJSON *render_sentence(const struct doc_result *d, const struct doc_unit *u)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *text = xstrndup(d->text + u->start, u->end - u->start);
+
+    cJSON_AddStringToObject(o, "text", text);
+    free(text);
+    cJSON_AddNumberToObject(o, "start", (double)u->start);
+    cJSON_AddNumberToObject(o, "end", (double)u->end);
+    cJSON_AddNumberToObject(o, "char_start", (double)u->char_start);
+    cJSON_AddNumberToObject(o, "char_end", (double)u->char_end);
+    if (u->speaker)
+        cJSON_AddStringToObject(o, "speaker", u->speaker);
+    else
+        cJSON_AddNullToObject(o, "speaker");
+    render_labels(o, d, u->res);
+    render_explain(o, d, u);
+    return o;
+}
+
+cJSON *proto_render_doc(const struct doc_result *d)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *counts, *speakers, *sentences;
+
+    render_labels(o, d, d->summary);
+    if (!d->split) {
+        render_explain(o, d, &d->units[0]);
+        return o;
+    }
+    counts = cJSON_AddObjectToObject(o, "counts");
+    for (size_t m = 0; m < d->nmodels; m++) {
+        const struct bundle *b = d->models[m].bundle;
+        cJSON *c = cJSON_AddObjectToObject(counts, d->models[m].name);
+        for (int l = 0; l < bundle_label_count(b); l++)
+            cJSON_AddNumberToObject(c, bundle_label(b, l), (double)d->counts[m][l]);
+    }
+    speakers = cJSON_AddObjectToObject(o, "speakers");
+    for (size_t k = 0; k < d->nspeakers; k++) {
+        const struct doc_speaker *sp = &d->speakers[k];
+        cJSON *so = cJSON_AddObjectToObject(speakers, sp->name);
+        for (size_t m = 0; m < d->nmodels; m++) {
+            const struct bundle *b = d->models[m].bundle;
+            cJSON *mo = cJSON_AddObjectToObject(so, d->models[m].name);
+            cJSON_AddStringToObject(mo, "label", bundle_label(b, sp->res[m].label));
+            cJSON_AddItemToObject(mo, "scores", render_scores(b, &sp->res[m]));
+            cJSON_AddNumberToObject(mo, "sentences", (double)sp->sentences);
+        }
+    }
+    sentences = cJSON_AddArrayToObject(o, "sentences");
+    for (size_t i = 0; i < d->nunits; i++)
+        cJSON_AddItemToArray(sentences, render_sentence(d, &d->units[i]));
+    return o;
+}
