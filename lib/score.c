@@ -225,7 +225,8 @@ int score_explain(const struct bundle *b, const struct score_scratch *s_,
                     sum -= row[pair];
         s->reasons[f] = (struct score_reason){ vocab_feature(b->vocab, s->vec.id[f]), sum * s->vec.val[f] / (nc - 1) };
     }
-    qsort(s->reasons, s->vec.n, sizeof *s->reasons, by_weight_desc);
+    if (s->vec.n > 1)
+        qsort(s->reasons, s->vec.n, sizeof *s->reasons, by_weight_desc);
     for (size_t f = 0; f < s->vec.n && *npro < k && s->reasons[f].weight > 0; f++)
         pro[(*npro)++] = s->reasons[f];
     for (size_t f = s->vec.n; f-- > 0 && *ncon < k && s->reasons[f].weight < 0;)

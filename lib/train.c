@@ -77,7 +77,8 @@ static struct vocab *fit_vocab(const struct dataset *d, const size_t *idx, size_
             memset(df + old, 0, (cap - old) * sizeof *df);
             memset(cdf + old * k, 0, (cap - old) * (size_t)k * sizeof *cdf);
         }
-        qsort(doc.ids, doc.n, sizeof *doc.ids, cmp_i32);
+        if (doc.n > 1)
+            qsort(doc.ids, doc.n, sizeof *doc.ids, cmp_i32);
         for (size_t j = 0; j < doc.n; j++)
             if (j == 0 || doc.ids[j] != doc.ids[j - 1]) {
                 df[doc.ids[j]]++;
