@@ -7,6 +7,7 @@
  * docs/segmentation.md lists the patterns and where they fail.
  */
 #include "speaker.h"
+#include "text.h"
 #include "xalloc.h"
 
 #include <stdint.h>
@@ -134,19 +135,6 @@ static int word_eq(const char *s, const struct tok *t, const char *w)
            strncasecmp(s + t->a, w, len) == 0;
 }
 
-static size_t decode(const char *s, size_t len, size_t i, int32_t *cp)
-{
-    utf8proc_int32_t c;
-    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-                                          (utf8proc_ssize_t)(len - i), &c);
-    if (n <= 0) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    *cp = c;
-    return (size_t)n;
-}
-
 static int is_wordchar(int32_t c)
 {
     utf8proc_category_t cat = utf8proc_category(c);
@@ -188,20 +176,20 @@ static void tokenize(const char *s, size_t a, size_t b, int *inq, struct toks *t
     ts->n = 0;
     while (i < b) {
         int32_t c;
-        size_t w = decode(s, b, i, &c);
+        size_t w = text_decode(s, b, i, &c);
         if (is_wordchar(c)) {
             size_t start = i;
             int32_t first = c;
             i += w;
             while (i < b) {
-                w = decode(s, b, i, &c);
+                w = text_decode(s, b, i, &c);
                 if (is_wordchar(c)) {
                     i += w;
                     continue;
                 }
                 int32_t d = 0;
                 if (i + w < b)
-                    decode(s, b, i + w, &d);
+                    text_decode(s, b, i + w, &d);
                 if ((c == '-' || c == '\'' || c == 0x2019 || c == '.') && is_wordchar(d)) {
                     i += w;
                     continue;
@@ -210,7 +198,7 @@ static void tokenize(const char *s, size_t a, size_t b, int *inq, struct toks *t
                     size_t j = i + w;
                     int32_t e = 0;
                     while (j < b) {
-                        size_t wj = decode(s, b, j, &e);
+                        size_t wj = text_decode(s, b, j, &e);
                         if (!is_space(e) && !is_closing_mark(e))
                             break;
                         j += wj;
@@ -230,7 +218,7 @@ static void tokenize(const char *s, size_t a, size_t b, int *inq, struct toks *t
             size_t k = i - 1;
             while (k > a && ((unsigned char)s[k] & 0xC0) == 0x80)
                 k--;
-            decode(s, b, k, &p);
+            text_decode(s, b, k, &p);
         }
         int after_space = is_space(p) || p == '(' || p == '[' || p == 0x2014 || p == 0x2013;
         /* German closes „…“ with the mark English opens with; inside a
@@ -533,7 +521,7 @@ void speaker_attribute(const char *text, size_t len,
         if (inq && i > 0 && blank_line(text, sents[i - 1].end, a)) {
             int32_t c = 0;
             if (a < b)
-                decode(text, b, a, &c);
+                text_decode(text, b, a, &c);
             if (c != '"' && c != 0x201C && c != 0x201E && c != 0xAB)
                 inq = 0;
         }

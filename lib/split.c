@@ -7,6 +7,7 @@
  * docs/segmentation.md explains the rules and where they fail.
  */
 #include "split.h"
+#include "text.h"
 #include "xalloc.h"
 
 #include <stdint.h>
@@ -25,27 +26,6 @@ enum {
     ATTRIB_BYTES = 96,
     ABBREV_MAX = 6      /* the longest word in abbrevs[] */
 };
-
-/* Decodes the code point at s[i] (i < len) into *cp and returns its length.
- * The contract promises valid UTF-8; a bad byte still advances by one so the
- * scan stays memory-safe. */
-static size_t decode(const char *s, size_t len, size_t i, int32_t *cp)
-{
-    unsigned char b = (unsigned char)s[i];
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    }
-    utf8proc_int32_t c;
-    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-                                          (utf8proc_ssize_t)(len - i), &c);
-    if (n <= 0) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    *cp = c;
-    return (size_t)n;
-}
 
 /* Start of the code point that ends just before s[i], never before floor
  * (i > floor). */
@@ -266,7 +246,7 @@ static size_t word_before(const char *s, size_t floor, size_t p, int *truncated)
     while (j > floor) {
         size_t k = prev_start(s, floor, j);
         int32_t c;
-        decode(s, p, k, &c);
+        text_decode(s, p, k, &c);
         if (!is_letter(c) && !is_digit(c) && c != '.')
             break;
         if (p - k > LOOK_BEHIND) {
@@ -291,7 +271,7 @@ static enum abbr classify(const char *s, size_t a, size_t b)
     if (is_dotted(s, a, b))
         return AB_MAY_END;
     int32_t c;
-    size_t w = decode(s, b, a, &c);
+    size_t w = text_decode(s, b, a, &c);
     if (a + w == b && is_upper(c))    /* an initial: J. Smith */
         return AB_MAY_END;
     return AB_NONE;
@@ -316,7 +296,7 @@ static void look_ahead(const char *s, size_t len, size_t r, struct next *nx)
     int32_t c = 0;
     memset(nx, 0, sizeof *nx);
     while (i < len) {
-        size_t w = decode(s, len, i, &c);
+        size_t w = text_decode(s, len, i, &c);
         if (!is_space(c))
             break;
         newlines += c == '\n' ? 1 : c == 0x2029 ? 2 : 0;
@@ -329,7 +309,7 @@ static void look_ahead(const char *s, size_t len, size_t r, struct next *nx)
         return;
     }
     for (int k = 0; k < MAX_OPENERS && i < len; k++) {
-        size_t w = decode(s, len, i, &c);
+        size_t w = text_decode(s, len, i, &c);
         if (is_opener(c))
             nx->openers++;
         else if (is_dash(c))
@@ -341,18 +321,18 @@ static void look_ahead(const char *s, size_t len, size_t r, struct next *nx)
     nx->word = nx->word_end = i;
     if (i == len)
         return;
-    size_t w = decode(s, len, i, &nx->c);
+    size_t w = text_decode(s, len, i, &nx->c);
     if (i + w < len)
-        decode(s, len, i + w, &nx->c2);
+        text_decode(s, len, i + w, &nx->c2);
     while (i < len && i - nx->word < NEXT_WORD) {
-        w = decode(s, len, i, &c);
+        w = text_decode(s, len, i, &c);
         if (!is_letter(c))
             break;
         i += w;
     }
     nx->word_end = i;
     if (i < len)
-        decode(s, len, i, &nx->after);
+        text_decode(s, len, i, &nx->after);
 }
 
 /* Whether the words from i look like "Name [Name...] said": the attribution
@@ -367,7 +347,7 @@ static int attribution_follows(const char *s, size_t len, size_t i)
         size_t a = i;
         int32_t c = 0, first = 0;
         while (i < limit) {
-            size_t w = decode(s, limit, i, &c);
+            size_t w = text_decode(s, limit, i, &c);
             if (!is_letter(c) && c != '-' && c != '\'' && c != 0x2019)
                 break;
             if (i == a)
@@ -410,7 +390,7 @@ static int at_stop(const char *s, size_t len, size_t first, size_t p,
     int strong = 0, ellipsis = 0, cjk = 0;
     int32_t c;
     while (q < len) {
-        size_t w = decode(s, len, q, &c);
+        size_t w = text_decode(s, len, q, &c);
         enum term t = term_kind(c);
         if (t == T_NONE)
             break;
@@ -428,12 +408,12 @@ static int at_stop(const char *s, size_t len, size_t first, size_t p,
     size_t r = q;
     int quoted = 0;
     while (r < len) {
-        size_t w = decode(s, len, r, &c);
+        size_t w = text_decode(s, len, r, &c);
         int closes = is_closer(c);
         if (!closes && is_opener(c)) {
             int32_t d = ' ';
             if (r + w < len)
-                decode(s, len, r + w, &d);
+                text_decode(s, len, r + w, &d);
             closes = is_space(d);
         }
         if (!closes)
@@ -466,7 +446,7 @@ static int at_stop(const char *s, size_t len, size_t first, size_t p,
         boundary = nx.dashes == 0 && is_upper(nx.c) && is_lower(nx.c2);
         if (boundary && dots == 1 && !strong && !ellipsis && r == q) {
             int32_t before = 0;
-            decode(s, p, prev_start(s, first, p), &before);
+            text_decode(s, p, prev_start(s, first, p), &before);
             boundary = kind == AB_NONE && p - wa >= 2 && is_lower(before) &&
                        memchr(s + wa, '.', p - wa) == NULL;
         }
@@ -504,7 +484,7 @@ static int at_stop(const char *s, size_t len, size_t first, size_t p,
          * after it; in `the talks were "productive." Officials said ...`
          * the capital starts a new sentence. */
         int32_t head;
-        decode(s, len, first, &head);
+        text_decode(s, len, first, &head);
         if (boundary && quoted && capital && nx.openers == 0 &&
             is_opener(head) && utf8proc_category(head) != UTF8PROC_CATEGORY_PS &&
             attribution_follows(s, len, nx.word))
@@ -534,14 +514,14 @@ static void emit(struct result *res, size_t a, size_t b)
 {
     int32_t c;
     while (a < b) {
-        size_t w = decode(res->s, b, a, &c);
+        size_t w = text_decode(res->s, b, a, &c);
         if (!is_space(c))
             break;
         a += w;
     }
     while (b > a) {
         size_t k = prev_start(res->s, a, b);
-        decode(res->s, b, k, &c);
+        text_decode(res->s, b, k, &c);
         if (!is_space(c))
             break;
         b = k;
@@ -565,14 +545,14 @@ size_t split_sentences(const char *text, size_t len, struct sentence **out)
     size_t start = 0, first = SIZE_MAX, i = 0;
     while (i < len) {
         int32_t c;
-        size_t w = decode(text, len, i, &c);
+        size_t w = text_decode(text, len, i, &c);
         if (c == '\n' || c == 0x2029) {
             /* A blank line (two line breaks with only white space between)
              * always ends a sentence; a single line break is a space. */
             size_t j = i;
             int breaks = 0;
             while (j < len) {
-                size_t wj = decode(text, len, j, &c);
+                size_t wj = text_decode(text, len, j, &c);
                 if (!is_space(c))
                     break;
                 breaks += c == '\n' ? 1 : c == 0x2029 ? 2 : 0;

@@ -36,6 +36,23 @@ bad:
     return 0;
 }
 
+size_t text_decode(const char *s, size_t len, size_t i, int32_t *cp)
+{
+    unsigned char b = (unsigned char)s[i];
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    }
+    utf8proc_int32_t c;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &c);
+    if (n <= 0) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    *cp = c;
+    return (size_t)n;
+}
+
 size_t text_char_count(const char *s, size_t len)
 {
     size_t n = 0;

@@ -7,10 +7,16 @@
 #define STANCE_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Returns 1 if s[0..len) is well-formed UTF-8 with no NUL byte, else 0 and,
  * if bad_offset is not NULL, the byte offset of the first bad sequence. */
 int text_is_valid_utf8(const char *s, size_t len, size_t *bad_offset);
+
+/* Decodes the code point at s[i] (i < len) into *cp and returns its length
+ * in bytes. A bad byte decodes as U+FFFD of length 1, so that a scan over
+ * untrusted bytes stays memory-safe and always advances. */
+size_t text_decode(const char *s, size_t len, size_t i, int32_t *cp);
 
 /* Number of code points in the valid UTF-8 string s[0..len). */
 size_t text_char_count(const char *s, size_t len);

@@ -208,6 +208,22 @@ int train_fit(const struct dataset *d, const size_t *idx, size_t n,
     return 0;
 }
 
+int train_predict(const struct train_fit *fit, const struct feat_settings *fs,
+                  struct feat_scratch *s, struct svm_node **buf, size_t *cap,
+                  const char *norm, size_t len, double *prob)
+{
+    struct feat_vec v = feat_vectorize(fs, fit->vocab, s, norm, len);
+    if (v.n + 1 > *cap) {
+        *cap = v.n + 64;
+        *buf = xrealloc(*buf, *cap * sizeof **buf);
+    }
+    struct svm_node *x = *buf;
+    for (size_t j = 0; j < v.n; j++)
+        x[j] = (struct svm_node){ v.id[j] + 1, v.val[j] };
+    x[v.n].index = -1;
+    return (int)(prob ? svm_predict_probability(fit->model, x, prob) : svm_predict(fit->model, x));
+}
+
 /* ---- cross-validation ---- */
 
 struct job {
@@ -257,15 +273,7 @@ static void run_job(struct pool *pl, const struct job *jb, struct metrics *m)
         size_t xcap = 0;
         for (size_t r = 0; r < nte; r++) {
             size_t i = te[r];
-            struct feat_vec v = feat_vectorize(&p.fs, fit.vocab, s, d->norm[i], d->norm_len[i]);
-            if (v.n + 1 > xcap) {
-                xcap = v.n + 64;
-                x = xrealloc(x, xcap * sizeof *x);
-            }
-            for (size_t j = 0; j < v.n; j++)
-                x[j] = (struct svm_node){ v.id[j] + 1, v.val[j] };
-            x[v.n].index = -1;
-            metrics_add(m, d->label[i], (int)svm_predict(fit.model, x));
+            metrics_add(m, d->label[i], train_predict(&fit, &p.fs, s, &x, &xcap, d->norm[i], d->norm_len[i], NULL));
         }
         free(x);
         feat_scratch_free(&s);

@@ -12,6 +12,7 @@
 #include "metrics.h"
 
 struct svm_model;
+struct svm_node;
 
 struct train_params {
     struct feat_settings fs;
@@ -41,6 +42,14 @@ int train_fit(const struct dataset *d, const size_t *idx, size_t n,
               const struct train_params *p, int probability,
               struct train_fit *out, char *err, size_t errlen);
 void train_fit_free(struct train_fit *f);
+
+/* The label index the fit predicts for the normalised text norm[0..len):
+ * with prob (room for the labels), the most probable label as bundles
+ * predict it, else libsvm's one-vs-one vote. s and *buf (*cap entries,
+ * grown as needed; the caller frees it) are the caller's working memory. */
+int train_predict(const struct train_fit *fit, const struct feat_settings *fs,
+                  struct feat_scratch *s, struct svm_node **buf, size_t *cap,
+                  const char *norm, size_t len, double *prob);
 
 /* Called after each finished fit with the count done and the total. */
 typedef void (*train_progress_fn)(void *ctx, int done, int total);

@@ -264,17 +264,8 @@ static void eval_fit(const struct train_fit *fit, const struct train_params *p,
     size_t cap = 0;
     double prob[BUNDLE_MAX_LABELS];
     metrics_init(m, dev->nlabels);
-    for (size_t i = 0; i < dev->n; i++) {
-        struct feat_vec v = feat_vectorize(&p->fs, fit->vocab, s, dev->norm[i], dev->norm_len[i]);
-        if (v.n + 1 > cap) {
-            cap = v.n + 64;
-            x = xrealloc(x, cap * sizeof *x);
-        }
-        for (size_t j = 0; j < v.n; j++)
-            x[j] = (struct svm_node){ v.id[j] + 1, v.val[j] };
-        x[v.n].index = -1;
-        metrics_add(m, dev->label[i], (int)svm_predict_probability(fit->model, x, prob));
-    }
+    for (size_t i = 0; i < dev->n; i++)
+        metrics_add(m, dev->label[i], train_predict(fit, &p->fs, s, &x, &cap, dev->norm[i], dev->norm_len[i], prob));
     free(x);
     feat_scratch_free(&s);
 }
