@@ -80,7 +80,7 @@ static void print_readable(const char *op, const cJSON *reply, const struct rend
 int admin_run(const char *op, const struct cli_opts *o)
 {
     char err[256];
-    struct conn *c = conn_open(o->endpoint, o->timeout_ms, err, sizeof err);
+    struct conn *c = conn_open(o->endpoint, o->timeout_ms, o->retries, o->security, err, sizeof err);
     if (!c) {
         fprintf(stderr, "stance: %s\n", err);
         return CLI_USAGE;

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "conn.h"
 #include "input.h"
 #include "xalloc.h"
 
@@ -275,6 +276,8 @@ static void *client_main(void *arg)
     int linger = 0, timeout = b->o->timeout_ms;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    if (b->o->security)
+        conn_secure_socket(sock, b->o->security);
     /* The endpoint was checked before the threads started. */
     zmq_connect(sock, b->o->endpoint);
     char *buf = xmalloc(b->max_len + ID_ROOM);

@@ -186,7 +186,7 @@ int classify_run(const struct cli_opts *o)
         return CLI_USAGE;
     }
     char err[256];
-    struct conn *c = conn_open(o->endpoint, o->timeout_ms, err, sizeof err);
+    struct conn *c = conn_open(o->endpoint, o->timeout_ms, o->retries, o->security, err, sizeof err);
     if (!c) {
         fprintf(stderr, "stance: %s\n", err);
         texts_free(&t);

@@ -11,6 +11,7 @@
 #define CLI_VERSION "0.1.0"
 #define CLI_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
 #define CLI_DEFAULT_TIMEOUT_MS 5000
+#define CLI_DEFAULT_RETRIES 3
 
 /* The exit codes, documented in --help and docs/client.md. */
 enum cli_exit {
@@ -27,9 +28,16 @@ struct cli_input {
     const char *path; /* set for -f/--file */
 };
 
+struct conn_security;
+
 struct cli_opts {
     const char *endpoint;
     int timeout_ms;
+    int retries;       /* --retries: tries after the first that timed out */
+    const char *server_key;  /* --server-key FILE|Z85, or $STANCE_SERVER_KEY */
+    const char *key;         /* --key FILE (our secret key), or $STANCE_KEY */
+    const struct conn_security *security;  /* both keys read, or NULL: plaintext */
+    const char *out;   /* keygen --out PREFIX */
     int json;          /* --json */
     int color;         /* -1 auto, 0 --no-color, 1 --color (readable output even off a terminal) */
     int split;         /* -1 the daemon's default, 0 --no-split, 1 --split */
@@ -52,5 +60,6 @@ struct cli_opts {
 int classify_run(const struct cli_opts *o);
 int admin_run(const char *op, const struct cli_opts *o);
 int bench_run(const struct cli_opts *o);
+int keygen_run(const struct cli_opts *o);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * conn: the client's request/reply channel to stanced over a ZeroMQ REQ
- * socket. Replies are received whole through zmq_msg_t, whatever their size,
+ * socket, reopened for each retry. Replies are received whole through zmq_msg_t, whatever their size,
  * and parsed with an explicit length so that a reply need not be
  * NUL-terminated on the wire.
  */
@@ -18,31 +18,64 @@
 struct conn {
     void *ctx;
     void *sock;
+    char *endpoint;
     int timeout_ms;
+    int retries;
+    int secure;
+    struct conn_security sec;
 };
 
-struct conn *conn_open(const char *endpoint, int timeout_ms, char *err, size_t errlen)
+int conn_secure_socket(void *sock, const struct conn_security *sec)
+{
+    if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, sec->server, KEY_BYTES) < 0 ||
+        zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, sec->public, KEY_BYTES) < 0 ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec->secret, KEY_BYTES) < 0)
+        return -1;
+    return 0;
+}
+
+/* Opens c->sock and connects it. Returns 0, or -1 with err filled. */
+static int open_socket(struct conn *c, char *err, size_t errlen)
+{
+    int linger = 0;
+
+    c->sock = zmq_socket(c->ctx, ZMQ_REQ);
+    if (!c->sock) {
+        snprintf(err, errlen, "cannot create a socket: %s", zmq_strerror(errno));
+        return -1;
+    }
+    /* Without this, closing a socket whose request was never delivered
+     * (daemon down) would hang the process at exit. */
+    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (c->secure && conn_secure_socket(c->sock, &c->sec) < 0) {
+        snprintf(err, errlen, "cannot use CURVE: %s", zmq_strerror(errno));
+        return -1;
+    }
+    if (zmq_connect(c->sock, c->endpoint) != 0) {
+        snprintf(err, errlen, "bad endpoint '%s': %s", c->endpoint, zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+struct conn *conn_open(const char *endpoint, int timeout_ms, int retries,
+                       const struct conn_security *sec, char *err, size_t errlen)
 {
     struct conn *c = xcalloc(1, sizeof *c);
     c->timeout_ms = timeout_ms;
+    c->retries = retries;
+    c->endpoint = xstrdup(endpoint);
+    if (sec) {
+        c->secure = 1;
+        c->sec = *sec;
+    }
     c->ctx = zmq_ctx_new();
     if (!c->ctx) {
         snprintf(err, errlen, "cannot start ZeroMQ: %s", zmq_strerror(errno));
         conn_free(&c);
         return NULL;
     }
-    c->sock = zmq_socket(c->ctx, ZMQ_REQ);
-    if (!c->sock) {
-        snprintf(err, errlen, "cannot create a socket: %s", zmq_strerror(errno));
-        conn_free(&c);
-        return NULL;
-    }
-    /* Without this, closing a socket whose request was never delivered
-     * (daemon down) would hang the process at exit. */
-    int linger = 0;
-    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_connect(c->sock, endpoint) != 0) {
-        snprintf(err, errlen, "bad endpoint '%s': %s", endpoint, zmq_strerror(errno));
+    if (open_socket(c, err, errlen) < 0) {
         conn_free(&c);
         return NULL;
     }
@@ -57,6 +90,7 @@ void conn_free(struct conn **c)
         zmq_close((*c)->sock);
     if ((*c)->ctx)
         zmq_ctx_term((*c)->ctx);
+    free((*c)->endpoint);
     free(*c);
     *c = NULL;
 }
@@ -87,18 +121,15 @@ static int wait_readable(void *sock, long long deadline)
     }
 }
 
-enum conn_status conn_request(struct conn *c, const cJSON *req, cJSON **reply,
-                              char *err, size_t errlen)
+/* One try: sends body and waits for the reply until the timeout.
+ * Returns CONN_OK with *msg received, or CONN_TIMEOUT with err filled. */
+static enum conn_status try_once(struct conn *c, const char *body, zmq_msg_t *msg, char *err, size_t errlen)
 {
-    *reply = NULL;
     long long deadline = now_ms() + c->timeout_ms;
-    char *body = cJSON_PrintUnformatted(req);
     /* A REQ socket queues the message even with no daemon connected yet,
      * so the send itself does not block; the wait for the reply is bounded
      * below. */
-    int sent = zmq_send(c->sock, body, strlen(body), 0);
-    free(body);
-    if (sent < 0) {
+    if (zmq_send(c->sock, body, strlen(body), 0) < 0) {
         snprintf(err, errlen, "cannot send: %s", zmq_strerror(errno));
         return CONN_TIMEOUT;
     }
@@ -110,10 +141,44 @@ enum conn_status conn_request(struct conn *c, const cJSON *req, cJSON **reply,
             snprintf(err, errlen, "cannot receive: %s", zmq_strerror(errno));
         return CONN_TIMEOUT;
     }
+    if (zmq_msg_recv(msg, c->sock, 0) < 0) {
+        snprintf(err, errlen, "cannot receive: %s", zmq_strerror(errno));
+        return CONN_TIMEOUT;
+    }
+    return CONN_OK;
+}
+
+enum conn_status conn_request(struct conn *c, const cJSON *req, cJSON **reply,
+                              char *err, size_t errlen)
+{
+    *reply = NULL;
+    char *body = cJSON_PrintUnformatted(req);
     zmq_msg_t msg;
     zmq_msg_init(&msg);
-    if (zmq_msg_recv(&msg, c->sock, 0) < 0) {
-        snprintf(err, errlen, "cannot receive: %s", zmq_strerror(errno));
+    enum conn_status st = CONN_TIMEOUT;
+    int tries = 0;
+    while (tries <= c->retries) {
+        tries++;
+        if (c->sock && (st = try_once(c, body, &msg, err, errlen)) == CONN_OK)
+            break;
+        /* Lazy pirate: a REQ socket that lost its reply cannot send
+         * again, and a stale reply must not answer the next request, so
+         * each retry starts from a fresh socket. */
+        if (c->sock)
+            zmq_close(c->sock);
+        c->sock = NULL;
+        char why[128];
+        if (open_socket(c, why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s", why);
+            break;
+        }
+    }
+    free(body);
+    if (st != CONN_OK) {
+        if (tries > 1) {
+            size_t n = strlen(err);
+            snprintf(err + n, errlen > n ? errlen - n : 0, " (%d tries)", tries);
+        }
         zmq_msg_close(&msg);
         return CONN_TIMEOUT;
     }

@@ -14,14 +14,17 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "conn.h"
+#include "keys.h"
 #include "xalloc.h"
 
-enum mode { MODE_CLASSIFY, MODE_ADMIN, MODE_BENCH };
+enum mode { MODE_CLASSIFY, MODE_ADMIN, MODE_BENCH, MODE_KEYGEN };
 
 /* Long-only options get codes above the character range. */
 enum {
     OPT_ENDPOINT = 256, OPT_TIMEOUT, OPT_JSON, OPT_MODELS, OPT_SPLIT, OPT_NO_SPLIT,
     OPT_EXPLAIN, OPT_LINES, OPT_COLOR, OPT_NO_COLOR, OPT_BATCH, OPT_DURATION,
+    OPT_SERVER_KEY, OPT_KEY, OPT_RETRIES, OPT_OUT,
 };
 
 /* Which options each mode accepts, as bits of opt_bit(). */
@@ -29,13 +32,15 @@ enum {
 #define B_FILE    (1u << 20)
 #define B_CLIENTS (1u << 21)
 #define B_REQUESTS (1u << 22)
-#define COMMON (B(OPT_ENDPOINT) | B(OPT_TIMEOUT) | B(OPT_JSON))
+#define COMMON (B(OPT_ENDPOINT) | B(OPT_TIMEOUT) | B(OPT_JSON) | B(OPT_SERVER_KEY) | B(OPT_KEY) | \
+                B(OPT_RETRIES))
 static const unsigned allowed[] = {
     [MODE_CLASSIFY] = COMMON | B(OPT_MODELS) | B(OPT_SPLIT) | B(OPT_NO_SPLIT) | B(OPT_EXPLAIN) |
                       B(OPT_LINES) | B(OPT_COLOR) | B(OPT_NO_COLOR) | B_FILE,
     [MODE_ADMIN] = COMMON | B(OPT_COLOR) | B(OPT_NO_COLOR),
     [MODE_BENCH] = COMMON | B(OPT_MODELS) | B(OPT_SPLIT) | B(OPT_NO_SPLIT) | B(OPT_BATCH) |
                    B(OPT_DURATION) | B_FILE | B_CLIENTS | B_REQUESTS,
+    [MODE_KEYGEN] = B(OPT_OUT),
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +59,10 @@ static const struct option long_opts[] = {
     { "requests", required_argument, NULL, 'n' },
     { "batch", required_argument, NULL, OPT_BATCH },
     { "duration", required_argument, NULL, OPT_DURATION },
+    { "server-key", required_argument, NULL, OPT_SERVER_KEY },
+    { "key", required_argument, NULL, OPT_KEY },
+    { "retries", required_argument, NULL, OPT_RETRIES },
+    { "out", required_argument, NULL, OPT_OUT },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -65,6 +74,7 @@ static void usage(FILE *out)
 "Usage: stance [OPTIONS] [TEXT...]          classify texts\n"
 "       stance ping|models|stats|reload [OPTIONS]\n"
 "       stance bench [OPTIONS]               load-test a server\n"
+"       stance keygen [--out PREFIX]         make a CURVE key pair\n"
 "\n"
 "Classifies each TEXT argument; or with -f, the whole of FILE as one document;\n"
 "or, with neither, all of standard input as one document. Each text is split\n"
@@ -74,6 +84,12 @@ static void usage(FILE *out)
 "  --endpoint E     daemon address (default: $STANCE_ENDPOINT, else\n"
 "                   " CLI_DEFAULT_ENDPOINT ")\n"
 "  --timeout MS     wait at most MS milliseconds for each reply (default 5000)\n"
+"  --retries N      after a timeout, send again on a fresh connection up to N\n"
+"                   times (default 3; bench does not retry)\n"
+"  --server-key K   the daemon's public key, a Z85 key or a file: talk CURVE\n"
+"                   (default $STANCE_SERVER_KEY); needs --key\n"
+"  --key FILE       our secret key file, from stance keygen, mode 0600\n"
+"                   (default $STANCE_KEY)\n"
 "  --json           one JSON object per line and text, even on a terminal\n"
 "  -f, --file FILE  classify FILE as one text (- is standard input); repeatable\n"
 "  --lines          each line of FILE or standard input is one text\n"
@@ -100,6 +116,8 @@ static void usage(FILE *out)
 "    --split, --no-split  ask for sentence splitting or not (default: server's)\n"
 "    --duration S         stop after S seconds\n"
 "    --json               print the figures as one JSON object\n"
+"  keygen           write a CURVE key pair: PREFIX.key (secret, mode 0600)\n"
+"                   and PREFIX.pub (public); --out PREFIX, default \"stance\"\n"
 "\n"
 "Output is readable on a terminal and JSON Lines otherwise; each JSON line is\n"
 "the daemon's result with \"index\" (and \"line\" with --lines) added.\n"
@@ -178,6 +196,11 @@ static int subcommand(const char *word, enum mode *mode, const char **op)
         *op = "bench";
         return 1;
     }
+    if (strcmp(word, "keygen") == 0) {
+        *mode = MODE_KEYGEN;
+        *op = "keygen";
+        return 1;
+    }
     return 0;
 }
 
@@ -251,6 +274,24 @@ static int parse(int argc, char **argv, struct cli_opts *o, enum mode *mode, con
             break;
         case OPT_JSON:
             o->json = 1;
+            bit = B(c);
+            break;
+        case OPT_SERVER_KEY:
+            o->server_key = optarg;
+            bit = B(c);
+            break;
+        case OPT_KEY:
+            o->key = optarg;
+            bit = B(c);
+            break;
+        case OPT_OUT:
+            o->out = optarg;
+            bit = B(c);
+            break;
+        case OPT_RETRIES:
+            if (parse_long(optarg, 0, 100, &v))
+                return misuse("--retries needs a number from 0 to 100, not '%s'", optarg);
+            o->retries = (int)v;
             bit = B(c);
             break;
         case OPT_MODELS:
@@ -333,12 +374,44 @@ static int parse(int argc, char **argv, struct cli_opts *o, enum mode *mode, con
     return -1;
 }
 
+/* Reads the keys named by --server-key and --key (or the environment)
+ * into sec and points o->security at it. Returns -1 when there are none,
+ * otherwise an exit code: CLI_OK, or CLI_USAGE after saying what is wrong. */
+static int read_keys(struct cli_opts *o, struct conn_security *sec)
+{
+    char err[512];
+
+    if (!o->server_key && !o->key)
+        return -1;
+    if (!o->server_key || !o->key) {
+        fprintf(stderr, "stance: CURVE needs both the server's public key (--server-key) and "
+                        "our secret key (--key)\n");
+        return CLI_USAGE;
+    }
+    if (key_read_arg(o->server_key, sec->server, err, sizeof err) < 0 ||
+        key_read_file(o->key, 1, sec->secret, err, sizeof err) < 0) {
+        fprintf(stderr, "stance: %s\n", err);
+        return CLI_USAGE;
+    }
+    if (key_public_of(sec->secret, sec->public) < 0) {
+        fprintf(stderr, "stance: this libzmq has no CURVE support\n");
+        return CLI_USAGE;
+    }
+    o->security = sec;
+    return CLI_OK;
+}
+
 int main(int argc, char **argv)
 {
     const char *env = getenv("STANCE_ENDPOINT");
+    const char *env_server_key = getenv("STANCE_SERVER_KEY"), *env_key = getenv("STANCE_KEY");
+    struct conn_security sec;
     struct cli_opts o = {
         .endpoint = env && *env ? env : CLI_DEFAULT_ENDPOINT,
         .timeout_ms = CLI_DEFAULT_TIMEOUT_MS,
+        .retries = CLI_DEFAULT_RETRIES,
+        .server_key = env_server_key && *env_server_key ? env_server_key : NULL,
+        .key = env_key && *env_key ? env_key : NULL,
         .color = -1,
         .split = -1,
         .clients = 4,
@@ -351,7 +424,9 @@ int main(int argc, char **argv)
     enum mode mode;
     const char *op;
     int rc = parse(argc, argv, &o, &mode, &op);
-    if (rc < 0) {
+    if (rc < 0 && mode == MODE_KEYGEN)
+        rc = keygen_run(&o);
+    if (rc < 0 && (rc = read_keys(&o, &sec)) <= 0) {
         if (mode == MODE_BENCH && !o.requests && !o.duration)
             o.requests = 10000;
         rc = mode == MODE_ADMIN ? admin_run(op, &o)

@@ -1,15 +1,19 @@
 /*
- * server: the broker. The main thread owns both ROUTER sockets: it reads
- * client messages, hands each to an idle worker or queues it (answering
- * `busy` when the queue is full), and forwards worker replies back with the
- * client's own envelope. Only cheap checks happen here (frame count); all
- * parsing is done by the workers so the broker never stalls on a request.
+ * server: the daemon's dispatcher. The main thread owns the ROUTER front
+ * end, the inproc back end and, behind a broker, the upstream DEALER: it
+ * reads requests from clients and from the broker, hands each to an idle
+ * worker or queues it (answering `busy` when the queue is full), and sends
+ * worker replies back the way the request came. All parsing is done by
+ * the workers so the dispatcher never stalls on a request.
  */
 #include "server.h"
+#include "front.h"
 #include "log.h"
 #include "proto.h"
 #include "sig.h"
+#include "upstream.h"
 #include "xalloc.h"
+#include "zap.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -24,19 +28,7 @@
 #define SHUTDOWN_GRACE_MS 10000     /* time given to requests in flight at SIGTERM */
 #define PEEK_ID_MAX 65536           /* bodies up to this size are parsed for a busy reply's id */
 #define MAX_ID 256                  /* ZeroMQ routing ids are at most 255 bytes */
-
-#define MAX_FRAMES 16                /* frames of one client message that are looked at */
-#define MAX_ROUTE_BYTES 1024        /* envelope frames a client may add to its identity */
-
-/* A client message on its way: the routing id ROUTER gave it, the route
- * frame (struct envelope, then the client's own envelope frames between
- * the routing id and the delimiter, each as a 4-byte length and bytes),
- * and the body. */
-struct pending {
-    zmq_msg_t ident;
-    zmq_msg_t route;
-    zmq_msg_t body;
-};
+#define UP_FRAMES 8                 /* frames of an upstream message that are looked at */
 
 struct worker_id {
     unsigned char id[MAX_ID];
@@ -52,57 +44,99 @@ struct broker {
     size_t nidle, nready;
     int stopping;
     uint64_t stop_deadline_ns;
+    /* The upstream broker, when configured. */
+    void *up;
+    char up_name[KEY_MAX_NAME + 1];
+    uint64_t up_heard_ns;            /* last message from the broker */
+    uint64_t up_beat_ns;             /* when our next heartbeat is due */
+    int up_lost;                     /* the broker is silent; logged once */
 };
 
-static void pending_close(struct pending *p)
+static int secure(const struct broker *b)
 {
-    zmq_msg_close(&p->ident);
-    zmq_msg_close(&p->route);
-    zmq_msg_close(&p->body);
+    return b->srv->conf->has_security;
 }
 
-static void pending_move(struct pending *to, struct pending *from)
+/* ---- upstream ---- */
+
+static void up_send(struct broker *b, const char *cmd, const void *a, size_t alen,
+                    const void *body, size_t blen, int nparts)
 {
-    zmq_msg_init(&to->ident);
-    zmq_msg_move(&to->ident, &from->ident);
-    zmq_msg_init(&to->route);
-    zmq_msg_move(&to->route, &from->route);
-    zmq_msg_init(&to->body);
-    zmq_msg_move(&to->body, &from->body);
+    zmq_send(b->up, UP_PROTOCOL, strlen(UP_PROTOCOL), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(b->up, cmd, strlen(cmd), (nparts > 0 ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+    if (nparts > 0)
+        zmq_send(b->up, a, alen, (nparts > 1 ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+    if (nparts > 1)
+        zmq_send(b->up, body, blen, ZMQ_DONTWAIT);
 }
 
-static struct envelope route_envelope(zmq_msg_t *route)
+/* Connects a new DEALER to the broker and announces this daemon. */
+static int up_open(struct broker *b, char *err, size_t errlen)
 {
-    struct envelope e;
-    memcpy(&e, zmq_msg_data(route), sizeof e);
-    return e;
+    const struct conf *c = b->srv->conf;
+    int hwm = HWM, linger = 0;
+    char capacity[16];
+
+    if (!(b->up = zmq_socket(b->srv->ctx, ZMQ_DEALER))) {
+        snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
+        return -1;
+    }
+    zmq_setsockopt(b->up, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(b->up, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(b->up, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (c->has_security &&
+        (zmq_setsockopt(b->up, ZMQ_CURVE_SERVERKEY, b->srv->upstream_key, KEY_BYTES) < 0 ||
+         zmq_setsockopt(b->up, ZMQ_CURVE_PUBLICKEY, b->srv->public, KEY_BYTES) < 0 ||
+         zmq_setsockopt(b->up, ZMQ_CURVE_SECRETKEY, b->srv->secret, KEY_BYTES) < 0)) {
+        snprintf(err, errlen, "cannot set the CURVE keys of the upstream socket: %s", zmq_strerror(errno));
+        return -1;
+    }
+    if (zmq_connect(b->up, c->upstream.endpoint) < 0) {
+        snprintf(err, errlen, "cannot connect to upstream %s: %s", c->upstream.endpoint, zmq_strerror(errno));
+        return -1;
+    }
+    snprintf(capacity, sizeof capacity, "%d", c->workers);
+    up_send(b, UP_READY, capacity, strlen(capacity), b->up_name, strlen(b->up_name), 2);
+    b->up_heard_ns = b->up_beat_ns = stats_now_ns();
+    return 0;
 }
 
-/* Sends the reply body[0..len) back along ident and route, the client's
- * whole envelope. A client that went away, or whose queue is full, loses
- * its reply: ROUTER drops it, and the broker must never block on one. */
-static void send_front(struct broker *b, zmq_msg_t *ident, zmq_msg_t *route, const void *body, size_t len)
+/* Drops the connection to a silent broker and makes a fresh one, which
+ * announces READY again: the broker may have restarted or given us up. */
+static void up_reconnect(struct broker *b)
 {
-    const unsigned char *r = zmq_msg_data(route);
-    size_t rlen = zmq_msg_size(route), at = sizeof(struct envelope);
-    struct envelope e = route_envelope(route);
-    zmq_msg_t m;
+    char err[256];
 
-    zmq_msg_init(&m);
-    zmq_msg_copy(&m, ident);
-    if (zmq_msg_send(&m, b->front, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&m);
+    zmq_close(b->up);
+    b->up = NULL;
+    if (up_open(b, err, sizeof err) < 0)
+        log_error("upstream: %s", err);
+}
+
+/* Sends a reply to a request that came from the broker. */
+static void up_reply(struct broker *b, zmq_msg_t *route, const void *body, size_t len)
+{
+    const void *id;
+    size_t idlen;
+
+    if (!b->up || front_route_extra(route, &id, &idlen) < 0)
         return;
-    }
-    while (at + 4 <= rlen) {
-        uint32_t n;
-        memcpy(&n, r + at, 4);
-        zmq_send(b->front, r + at + 4, n, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-        at += 4 + n;
-    }
-    if (e.delimiter)
-        zmq_send(b->front, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send(b->front, body, len, ZMQ_DONTWAIT);
+    up_send(b, UP_REPLY, id, idlen, body, len, 2);
+}
+
+/* ---- dispatching ---- */
+
+/* Sends body back the way the request of route came. */
+static void answer(struct broker *b, zmq_msg_t *ident, zmq_msg_t *route, const void *body, size_t len)
+{
+    struct envelope e = front_envelope(route);
+
+    if (e.internal)
+        return;
+    if (e.upstream)
+        up_reply(b, route, body, len);
+    else
+        front_send(b->front, ident, route, body, len);
 }
 
 static void reply_error(struct broker *b, struct pending *p, const cJSON *id,
@@ -111,9 +145,9 @@ static void reply_error(struct broker *b, struct pending *p, const cJSON *id,
     size_t len;
     char *s = proto_error_reply(id, code, msg, &len);
 
-    send_front(b, &p->ident, &p->route, s, len);
+    answer(b, &p->ident, &p->route, s, len);
     free(s);
-    stats_record(b->srv->stats, code, 0, stats_now_ns() - route_envelope(&p->route).arrival_ns);
+    stats_record(b->srv->stats, code, 0, stats_now_ns() - front_envelope(&p->route).arrival_ns);
 }
 
 /* Hands p to the idle worker on top of the stack; p's messages are sent. */
@@ -154,113 +188,120 @@ static void drain_queue(struct broker *b)
     }
 }
 
-/* Receives a whole client message: keeps at most MAX_FRAMES frames in f,
- * discards the rest (so a client cannot make the broker hold arbitrarily
- * many) and returns the total count. */
-static size_t recv_message(void *sock, zmq_msg_t *f)
+/* Submits p, or answers it `busy` when the queue is full. */
+static void submit_or_busy(struct broker *b, struct pending *p)
 {
+    char msg[128];
+    cJSON *id;
+
+    if (submit(b, p, 0) == 0)
+        return;
+    id = proto_peek_id(zmq_msg_data(&p->body), zmq_msg_size(&p->body), PEEK_ID_MAX);
+    snprintf(msg, sizeof msg, "%zu requests are waiting; retry later", b->count);
+    reply_error(b, p, id, PROTO_BUSY, msg);
+    cJSON_Delete(id);
+    pending_close(p);
+}
+
+static void on_front(struct broker *b)
+{
+    struct pending p;
+    char msg[128];
+
+    switch (front_read(b->front, secure(b), &p, msg, sizeof msg)) {
+    case FRONT_NONE:
+        return;
+    case FRONT_BAD:
+        reply_error(b, &p, NULL, PROTO_BAD_REQUEST, msg);
+        pending_close(&p);
+        return;
+    case FRONT_OK:
+        submit_or_busy(b, &p);
+        return;
+    }
+}
+
+static int frame_is(zmq_msg_t *m, const char *s)
+{
+    return zmq_msg_size(m) == strlen(s) && memcmp(zmq_msg_data(m), s, strlen(s)) == 0;
+}
+
+/* A message from the broker: a REQUEST or a HEARTBEAT. */
+static void on_up(struct broker *b)
+{
+    zmq_msg_t f[UP_FRAMES];
     size_t n = 0;
     int more = 1;
 
     while (more) {
         zmq_msg_t m;
         zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+        if (zmq_msg_recv(&m, b->up, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&m);
             break;
         }
         more = zmq_msg_more(&m);
-        if (n < MAX_FRAMES) {
+        if (n < UP_FRAMES) {
             zmq_msg_init(&f[n]);
-            zmq_msg_move(&f[n], &m);
+            zmq_msg_move(&f[n++], &m);
         }
         zmq_msg_close(&m);
-        n++;
     }
-    return n;
-}
-
-/* Builds p's route from frames f[1..delim) and moves the routing id and
- * the body f[body] into p. */
-static void make_pending(struct pending *p, zmq_msg_t *f, size_t delim, int has_delim, size_t body)
-{
-    struct envelope e;
-    size_t rlen = sizeof e;
-    unsigned char *r;
-
-    for (size_t i = 1; i < delim; i++)
-        rlen += 4 + zmq_msg_size(&f[i]);
-    memset(&e, 0, sizeof e);
-    e.arrival_ns = stats_now_ns();
-    e.delimiter = (uint8_t)has_delim;
-    zmq_msg_init_size(&p->route, rlen);
-    r = zmq_msg_data(&p->route);
-    memcpy(r, &e, sizeof e);
-    r += sizeof e;
-    for (size_t i = 1; i < delim; i++) {
-        uint32_t n = (uint32_t)zmq_msg_size(&f[i]);
-        memcpy(r, &n, 4);
-        memcpy(r + 4, zmq_msg_data(&f[i]), n);
-        r += 4 + n;
-    }
-    zmq_msg_init(&p->ident);
-    zmq_msg_move(&p->ident, &f[0]);
-    zmq_msg_init(&p->body);
-    if (body)
-        zmq_msg_move(&p->body, &f[body]);
-}
-
-/* A client message is [routing id, envelope..., "", body] from REQ (whose
- * envelope may hold a correlation id) and from DEALERs imitating it, or
- * [routing id, body] from a plain DEALER. The envelope, everything up to
- * the first empty frame, goes back with the reply. */
-static void on_front(struct broker *b)
-{
-    zmq_msg_t f[MAX_FRAMES];
-    size_t n = recv_message(b->front, f), kept = n < MAX_FRAMES ? n : MAX_FRAMES;
-    size_t delim = 1, route_bytes = 0, nbody;
-    int has_delim = 0;
-    struct pending p;
-    char msg[128];
-    cJSON *id;
-
     if (n == 0)
         return;
-    for (size_t i = 1; i < kept && !has_delim; i++) {
-        if (zmq_msg_size(&f[i]) == 0 && i + 1 < n) {
-            delim = i;
-            has_delim = 1;
-        } else {
-            route_bytes += zmq_msg_size(&f[i]);
+    if (n < 2 || !frame_is(&f[0], UP_PROTOCOL)) {
+        log_warn("upstream: a message that is not of the upstream protocol");
+    } else {
+        if (b->up_lost)
+            log_info("upstream: the broker at %s answers again", b->srv->conf->upstream.endpoint);
+        b->up_lost = 0;
+        b->up_heard_ns = stats_now_ns();
+        if (frame_is(&f[1], UP_REQUEST) && n == 6 && zmq_msg_size(&f[2]) == UP_ID_BYTES) {
+            struct envelope e;
+            struct pending p;
+
+            memset(&e, 0, sizeof e);
+            e.arrival_ns = b->up_heard_ns;
+            e.upstream = 1;
+            e.admin = frame_is(&f[3], "yes");
+            snprintf(e.user, sizeof e.user, "%.*s", (int)zmq_msg_size(&f[4]), (const char *)zmq_msg_data(&f[4]));
+            zmq_msg_init(&p.ident);
+            front_make_route(&p.route, &e, zmq_msg_data(&f[2]), UP_ID_BYTES);
+            zmq_msg_init(&p.body);
+            zmq_msg_move(&p.body, &f[5]);
+            submit_or_busy(b, &p);
+        } else if (!frame_is(&f[1], UP_HEARTBEAT)) {
+            log_warn("upstream: an unexpected %.*s message of %zu frames",
+                     (int)zmq_msg_size(&f[1]), (const char *)zmq_msg_data(&f[1]), n);
         }
     }
-    if (!has_delim)
-        route_bytes = 0;
-    nbody = n - (has_delim ? delim + 1 : 1);
-    if (route_bytes > MAX_ROUTE_BYTES) {
-        has_delim = 0;  /* not an envelope we echo: answer the routing id alone */
-        delim = 1;
-    }
-    make_pending(&p, f, delim, has_delim, nbody == 1 ? (has_delim ? delim + 1 : 1) : 0);
-    for (size_t i = 0; i < kept; i++)
+    for (size_t i = 0; i < n; i++)
         zmq_msg_close(&f[i]);
-    if (nbody != 1 || route_bytes > MAX_ROUTE_BYTES) {
-        if (nbody != 1)
-            snprintf(msg, sizeof msg, "a request is one frame; this one had %zu", nbody);
-        else
-            snprintf(msg, sizeof msg, "the envelope is over %d bytes", MAX_ROUTE_BYTES);
-        reply_error(b, &p, NULL, PROTO_BAD_REQUEST, msg);
-        pending_close(&p);
-        return;
-    }
-    if (submit(b, &p, 0) == 0)
-        return;
-    id = proto_peek_id(zmq_msg_data(&p.body), zmq_msg_size(&p.body), PEEK_ID_MAX);
-    snprintf(msg, sizeof msg, "%zu requests are waiting; retry later", b->count);
-    reply_error(b, &p, id, PROTO_BUSY, msg);
-    cJSON_Delete(id);
-    pending_close(&p);
 }
+
+/* Sends a heartbeat when due, and gives up a broker that has been silent
+ * for liveness heartbeats. Returns the milliseconds until the next check. */
+static long up_tick(struct broker *b)
+{
+    const struct conf_upstream *u = &b->srv->conf->upstream;
+    uint64_t now = stats_now_ns(), hb = (uint64_t)u->heartbeat_ms * 1000000ULL;
+
+    if (now - b->up_heard_ns > hb * (uint64_t)u->liveness) {
+        if (!b->up_lost)
+            log_warn("upstream: no word from the broker at %s for %d ms; reconnecting until it answers",
+                     u->endpoint, u->heartbeat_ms * u->liveness);
+        b->up_lost = 1;
+        up_reconnect(b);
+        now = stats_now_ns();
+    }
+    if (now >= b->up_beat_ns) {
+        up_send(b, UP_HEARTBEAT, NULL, 0, NULL, 0, 0);
+        b->up_beat_ns = now + hb;
+    }
+    return (long)((b->up_beat_ns - now) / 1000000ULL) + 1;
+}
+
+/* ---- workers ---- */
 
 static void push_idle(struct broker *b, zmq_msg_t *wid)
 {
@@ -292,8 +333,8 @@ static void on_back(struct broker *b)
     } else if (n == 5) {
         if (zmq_msg_size(&f[3]) < sizeof(struct envelope))
             log_error("internal: a worker sent a short route frame");
-        else if (!route_envelope(&f[3]).internal)
-            send_front(b, &f[2], &f[3], zmq_msg_data(&f[4]), zmq_msg_size(&f[4]));
+        else
+            answer(b, &f[2], &f[3], zmq_msg_data(&f[4]), zmq_msg_size(&f[4]));
         push_idle(b, &f[0]);
     } else {
         log_error("internal: a worker sent a message of %zu frames", n);
@@ -312,9 +353,9 @@ static void request_reload(struct broker *b)
     memset(&e, 0, sizeof e);
     e.arrival_ns = stats_now_ns();
     e.internal = 1;
+    e.admin = 1;
     zmq_msg_init(&p.ident);  /* empty: no client */
-    zmq_msg_init_size(&p.route, sizeof e);
-    memcpy(zmq_msg_data(&p.route), &e, sizeof e);
+    front_make_route(&p.route, &e, NULL, 0);
     zmq_msg_init_size(&p.body, sizeof body - 1);
     memcpy(zmq_msg_data(&p.body), body, sizeof body - 1);
     if (submit(b, &p, 1) < 0) {
@@ -331,7 +372,10 @@ static void begin_stop(struct broker *b)
     b->stop_deadline_ns = stats_now_ns() + SHUTDOWN_GRACE_MS * 1000000ULL;
     /* Stop accepting by no longer reading the front end. Unbinding would
      * be neater, but it also drops the connections accepted on the
-     * endpoint, and with them the replies still owed. */
+     * endpoint, and with them the replies still owed. The broker is told
+     * to send nothing more; what it sent meanwhile it requeues at BYE. */
+    if (b->up)
+        up_send(b, UP_DRAIN, NULL, 0, NULL, 0, 0);
     log_info("stopping: %zu queued, %zu in flight",
              b->count, (size_t)b->srv->conf->workers - b->nidle);
 }
@@ -361,11 +405,11 @@ static int idle_all(const struct broker *b)
 static void loop(struct broker *b)
 {
     for (;;) {
-        zmq_pollitem_t items[3] = {
+        zmq_pollitem_t items[4] = {
             { b->back, 0, ZMQ_POLLIN, 0 },
             { NULL, b->srv->signal_fd, ZMQ_POLLIN, 0 },
-            { b->front, 0, ZMQ_POLLIN, 0 },
         };
+        int nitems = 2, front_at = -1, up_at = -1;
         long timeout = -1;
         int rc;
 
@@ -379,8 +423,24 @@ static void loop(struct broker *b)
                 return;
             }
             timeout = (long)((b->stop_deadline_ns - now) / 1000000ULL) + 1;
+        } else {
+            if (b->front) {
+                items[nitems] = (zmq_pollitem_t){ b->front, 0, ZMQ_POLLIN, 0 };
+                front_at = nitems++;
+            }
+            if (b->up) {
+                items[nitems] = (zmq_pollitem_t){ b->up, 0, ZMQ_POLLIN, 0 };
+                up_at = nitems++;
+            }
         }
-        rc = zmq_poll(items, b->stopping ? 2 : 3, timeout);
+        if (b->up) {
+            /* Heartbeats go on while stopping, so that the broker waits
+             * for the replies still owed instead of requeueing them. */
+            long t = up_tick(b);
+            if (timeout < 0 || t < timeout)
+                timeout = t;
+        }
+        rc = zmq_poll(items, nitems, timeout);
         if (rc < 0) {
             if (errno == EINTR)
                 continue;
@@ -391,8 +451,10 @@ static void loop(struct broker *b)
             on_signal_pipe(b);
         if (items[0].revents & ZMQ_POLLIN)
             on_back(b);
-        if (!b->stopping && (items[2].revents & ZMQ_POLLIN))
+        if (!b->stopping && front_at >= 0 && (items[front_at].revents & ZMQ_POLLIN))
             on_front(b);
+        if (!b->stopping && up_at >= 0 && (items[up_at].revents & ZMQ_POLLIN))
+            on_up(b);
     }
 }
 
@@ -405,7 +467,8 @@ static void *make_socket(struct server *srv, int type, char *err, size_t errlen)
     return s;
 }
 
-static int setup_front(struct server *srv, void *front, char *err, size_t errlen)
+int server_setup_front(const struct server *srv, void *front, char *const *endpoints, size_t n,
+                       char *err, size_t errlen)
 {
     int hwm = HWM, linger = FRONT_LINGER_MS;
     int64_t maxmsg = (int64_t)srv->conf->limits.max_message_bytes;
@@ -416,9 +479,11 @@ static int setup_front(struct server *srv, void *front, char *err, size_t errlen
     /* A bigger frame makes ZeroMQ drop the connection before we see it:
      * the one limit that cannot be answered with an error reply. */
     zmq_setsockopt(front, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    for (size_t i = 0; i < srv->conf->n_endpoints; i++)
-        if (zmq_bind(front, srv->conf->endpoints[i]) < 0) {
-            snprintf(err, errlen, "cannot bind %s: %s", srv->conf->endpoints[i], zmq_strerror(errno));
+    if (srv->conf->has_security && zap_make_server(front, srv->secret, ZAP_DOMAIN_CLIENTS, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (zmq_bind(front, endpoints[i]) < 0) {
+            snprintf(err, errlen, "cannot bind %s: %s", endpoints[i], zmq_strerror(errno));
             return -1;
         }
     return 0;
@@ -442,10 +507,26 @@ static void stop_workers(struct broker *b, pthread_t *threads, int nthreads)
         pthread_join(threads[i], NULL);
 }
 
+/* The name the broker knows this daemon by: the config's, or host:pid. */
+static void upstream_name(const struct conf *c, char *out, size_t outlen)
+{
+    char host[64];
+
+    if (c->upstream.name) {
+        snprintf(out, outlen, "%s", c->upstream.name);
+        return;
+    }
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "daemon");
+    host[sizeof host - 1] = '\0';
+    snprintf(out, outlen, "%.40s:%ld", host, (long)getpid());
+}
+
 enum server_status server_run(struct server *srv, char *err, size_t errlen)
 {
     struct broker b;
-    pthread_t *threads;
+    struct zap *zap = NULL;
+    pthread_t *threads = NULL;
     int nthreads = 0, linger = 0;
     enum server_status status = SERVER_OK;
 
@@ -455,20 +536,37 @@ enum server_status server_run(struct server *srv, char *err, size_t errlen)
      * signals, so only the main thread runs the handler. */
     sig_block(1);
     srv->ctx = zmq_ctx_new();
-    if (!(b.front = make_socket(srv, ZMQ_ROUTER, err, errlen)) ||
-        !(b.back = make_socket(srv, ZMQ_ROUTER, err, errlen))) {
+    if (srv->conf->has_security && srv->keys &&
+        !(zap = zap_start(srv->ctx, srv->keys, srv->conf->security.authorized_keys, err, errlen))) {
+        status = SERVER_FAILED;
+        goto out;
+    }
+    if (!(b.back = make_socket(srv, ZMQ_ROUTER, err, errlen))) {
         status = SERVER_FAILED;
         goto out;
     }
     zmq_setsockopt(b.back, ZMQ_LINGER, &linger, sizeof linger);
-    if (setup_front(srv, b.front, err, errlen) < 0) {
-        status = SERVER_BIND_FAILED;
-        goto out;
+    if (srv->conf->n_endpoints > 0) {
+        if (!(b.front = make_socket(srv, ZMQ_ROUTER, err, errlen))) {
+            status = SERVER_FAILED;
+            goto out;
+        }
+        if (server_setup_front(srv, b.front, srv->conf->endpoints, srv->conf->n_endpoints, err, errlen) < 0) {
+            status = SERVER_BIND_FAILED;
+            goto out;
+        }
     }
     if (zmq_bind(b.back, SERVER_BACKEND) < 0) {
         snprintf(err, errlen, "cannot bind %s: %s", SERVER_BACKEND, zmq_strerror(errno));
         status = SERVER_FAILED;
         goto out;
+    }
+    if (srv->conf->has_upstream) {
+        upstream_name(srv->conf, b.up_name, sizeof b.up_name);
+        if (up_open(&b, err, errlen) < 0) {
+            status = SERVER_BIND_FAILED;
+            goto out;
+        }
     }
     b.cap = srv->conf->limits.max_queue + 1;
     b.queue = xcalloc(b.cap, sizeof *b.queue);
@@ -486,20 +584,32 @@ enum server_status server_run(struct server *srv, char *err, size_t errlen)
     } else {
         log_info("serving on %zu endpoint%s with %d workers", srv->conf->n_endpoints,
                  srv->conf->n_endpoints == 1 ? "" : "s", srv->conf->workers);
+        if (b.up)
+            log_info("serving through the broker at %s as \"%s\"", srv->conf->upstream.endpoint, b.up_name);
         loop(&b);
     }
+    if (b.up)
+        up_send(&b, UP_BYE, NULL, 0, NULL, 0, 0);
     stop_workers(&b, threads, nthreads);
     for (size_t i = 0; i < b.count; i++)
         pending_close(&b.queue[(b.head + i) % b.cap]);
+out:
     free(threads);
     free(b.queue);
     free(b.idle);
-out:
     sig_block(0);
     if (b.front)
         zmq_close(b.front);
     if (b.back)
         zmq_close(b.back);
+    if (b.up) {
+        /* A moment for BYE to leave: the broker then requeues at once
+         * what it sent us after DRAIN instead of waiting for silence. */
+        int ms = 500;
+        zmq_setsockopt(b.up, ZMQ_LINGER, &ms, sizeof ms);
+        zmq_close(b.up);
+    }
+    zap_stop(&zap);
     zmq_ctx_term(srv->ctx);
     srv->ctx = NULL;
     return status;

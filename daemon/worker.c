@@ -173,15 +173,22 @@ static char *reload(struct job *j, int internal, size_t *len)
     return fail(j, PROTO_RELOAD_FAILED, len);
 }
 
-static char *handle(struct job *j, const char *body, size_t blen, int internal, size_t *len)
+static char *handle(struct job *j, const char *body, size_t blen, const struct envelope *env, size_t *len)
 {
     const struct conf_limits *cl = &j->srv->conf->limits;
     struct proto_limits lim = { cl->max_message_bytes, cl->max_texts, cl->max_text_bytes, cl->max_json_depth };
     enum proto_code code = proto_parse(body, blen, &lim, &j->req, j->err, sizeof j->err);
+    int internal = env->internal;
     cJSON *reply;
 
     if (code != PROTO_OK)
         return fail(j, code, len);
+    if ((j->req.op == PROTO_OP_STATS || j->req.op == PROTO_OP_RELOAD) && !env->admin && !internal) {
+        const char *op = j->req.op == PROTO_OP_STATS ? "stats" : "reload";
+        log_warn("refused %s from %s: the key has no admin role", op, env->user[0] ? env->user : "?");
+        snprintf(j->err, sizeof j->err, "the %s op needs a key with the admin role", op);
+        return fail(j, PROTO_FORBIDDEN, len);
+    }
     switch (j->req.op) {
     case PROTO_OP_CLASSIFY:
         return classify(j, len);
@@ -268,7 +275,7 @@ void *worker_main(void *arg)
         j.code = PROTO_OK;
         j.texts = 0;
         j.err[0] = '\0';
-        reply = handle(&j, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), env.internal, &len);
+        reply = handle(&j, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), &env, &len);
         proto_request_clear(&j.req);
         zmq_msg_close(&f[2]);
         if (!env.internal)

@@ -5,6 +5,7 @@
  * and its bounds; defaults are set only in conf_defaults().
  */
 #include "conf.h"
+#include "keys.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -27,7 +28,14 @@ enum kind {
     K_LOG_LEVEL,
     K_ENDPOINTS,
     K_MODELS,
-    K_SECTION     /* a nested mapping read with its own table, e.g. limits */
+    K_BOOL,       /* int, true or false */
+    K_STRING,     /* char *, non-empty */
+    K_PATH,       /* char *, a file resolved against the config's directory */
+    K_KEY,        /* char *, a Z85 key as it is, or else a file like K_PATH */
+    K_ENDPOINT,   /* char *, one transport://address */
+    K_FRONTEND,   /* broker.frontend, a list like endpoints */
+    K_SECTION     /* a nested mapping read with its own table, e.g. limits;
+                   * offset, when not 0, is an int set to 1 when given */
 };
 
 struct key {
@@ -51,13 +59,39 @@ static const struct key limit_keys[] = {
     { NULL, 0, 0, 0, 0, NULL }
 };
 
-/* A later `security:` section is one more K_SECTION row with its own table. */
+static const struct key security_keys[] = {
+    { "secret_key",      K_PATH, offsetof(struct conf, security.secret_key), 0, 0, NULL },
+    { "authorized_keys", K_PATH, offsetof(struct conf, security.authorized_keys), 0, 0, NULL },
+    { NULL, 0, 0, 0, 0, NULL }
+};
+
+static const struct key broker_keys[] = {
+    { "frontend",     K_FRONTEND, 0, 0, 0, NULL },
+    { "backend",      K_ENDPOINT, offsetof(struct conf, broker.backend), 0, 0, NULL },
+    { "heartbeat_ms", K_INT, offsetof(struct conf, broker.heartbeat_ms), 100, 60000, NULL },
+    { "liveness",     K_INT, offsetof(struct conf, broker.liveness), 2, 100, NULL },
+    { NULL, 0, 0, 0, 0, NULL }
+};
+
+static const struct key upstream_keys[] = {
+    { "endpoint",     K_ENDPOINT, offsetof(struct conf, upstream.endpoint), 0, 0, NULL },
+    { "server_key",   K_KEY, offsetof(struct conf, upstream.server_key), 0, 0, NULL },
+    { "name",         K_STRING, offsetof(struct conf, upstream.name), 0, 0, NULL },
+    { "heartbeat_ms", K_INT, offsetof(struct conf, upstream.heartbeat_ms), 100, 60000, NULL },
+    { "liveness",     K_INT, offsetof(struct conf, upstream.liveness), 2, 100, NULL },
+    { NULL, 0, 0, 0, 0, NULL }
+};
+
 static const struct key top_keys[] = {
     { "endpoints", K_ENDPOINTS, 0, 0, 0, NULL },
     { "workers",   K_INT, offsetof(struct conf, workers), 1, MAX_WORKERS, NULL },
     { "log_level", K_LOG_LEVEL, offsetof(struct conf, log_level), 0, 0, NULL },
     { "limits",    K_SECTION, 0, 0, 0, limit_keys },
     { "models",    K_MODELS, 0, 0, 0, NULL },
+    { "allow_plaintext_network", K_BOOL, offsetof(struct conf, allow_plaintext_network), 0, 0, NULL },
+    { "security",  K_SECTION, offsetof(struct conf, has_security), 0, 0, security_keys },
+    { "broker",    K_SECTION, offsetof(struct conf, has_broker), 0, 0, broker_keys },
+    { "upstream",  K_SECTION, offsetof(struct conf, has_upstream), 0, 0, upstream_keys },
     { NULL, 0, 0, 0, 0, NULL }
 };
 
@@ -79,16 +113,25 @@ struct conf *conf_defaults(void)
     c->limits.max_json_depth = 16;
     c->limits.max_queue = 256;
     c->limits.max_sentences = 20000;
+    c->broker.heartbeat_ms = 1000;
+    c->broker.liveness = 3;
+    c->upstream.heartbeat_ms = 1000;
+    c->upstream.liveness = 3;
     return c;
+}
+
+static void free_list(char ***v, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        free((*v)[i]);
+    free(*v);
+    *v = NULL;
+    *n = 0;
 }
 
 static void free_endpoints(struct conf *c)
 {
-    for (size_t i = 0; i < c->n_endpoints; i++)
-        free(c->endpoints[i]);
-    free(c->endpoints);
-    c->endpoints = NULL;
-    c->n_endpoints = 0;
+    free_list(&c->endpoints, &c->n_endpoints);
 }
 
 void conf_free(struct conf **cp)
@@ -104,6 +147,13 @@ void conf_free(struct conf **cp)
         free(c->models[i].dir);
     }
     free(c->models);
+    free(c->security.secret_key);
+    free(c->security.authorized_keys);
+    free_list(&c->broker.frontend, &c->broker.n_frontend);
+    free(c->broker.backend);
+    free(c->upstream.endpoint);
+    free(c->upstream.server_key);
+    free(c->upstream.name);
     free(c->path);
     free(c);
     *cp = NULL;
@@ -124,6 +174,12 @@ struct loader {
     char *base;          /* directory of path, with a trailing '/', or "" */
     char *err;
     size_t errlen;
+    /* Where things were given, for the checks made once the whole file
+     * is read: each network endpoint (by the string conf keeps) and the
+     * sections. */
+    struct { const char *ep; const yaml_node_t *node; } net[2 * MAX_ENDPOINTS + 2];
+    size_t n_net;
+    const yaml_node_t *endpoints_node, *security_node, *broker_node, *upstream_node;
 };
 
 static int fail(struct loader *L, const yaml_node_t *node, const char *fmt, ...)
@@ -189,26 +245,168 @@ static int load_log_level(struct loader *L, const yaml_node_t *n, enum conf_log_
     return fail(L, n, "log_level must be error, warn, info or debug, not \"%s\"", scalar(n));
 }
 
-static int load_endpoints(struct loader *L, struct conf *c, const yaml_node_t *n)
+/* Reads one endpoint string and remembers where it was given. Caller
+ * owns *out. */
+static int load_endpoint(struct loader *L, const yaml_node_t *e, char **out)
+{
+    if (want_scalar(L, e, "an endpoint") < 0)
+        return -1;
+    if (!strstr(scalar(e), "://"))
+        return fail(L, e, "endpoint \"%s\" is not of the form transport://address", scalar(e));
+    *out = xstrdup(scalar(e));
+    if (L->n_net < sizeof L->net / sizeof L->net[0]) {
+        L->net[L->n_net].ep = *out;
+        L->net[L->n_net++].node = e;
+    }
+    return 0;
+}
+
+/* A list of endpoints into *v, *n (replacing what was there). An empty
+ * list is allowed here; whether it makes sense is checked at the end. */
+static int load_endpoint_list(struct loader *L, const yaml_node_t *n, const char *what,
+                              char ***v, size_t *nv)
 {
     yaml_node_item_t *it;
     size_t count;
 
     if (n->type != YAML_SEQUENCE_NODE)
-        return fail(L, n, "endpoints must be a list of endpoint strings");
+        return fail(L, n, "%s must be a list of endpoint strings", what);
     count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-    if (count == 0 || count > MAX_ENDPOINTS)
-        return fail(L, n, "endpoints must list between 1 and %d endpoints", MAX_ENDPOINTS);
-    free_endpoints(c);
-    c->endpoints = xcalloc(count, sizeof *c->endpoints);
-    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-        yaml_node_t *e = yaml_document_get_node(L->doc, *it);
-        if (want_scalar(L, e, "an endpoint") < 0)
+    if (count > MAX_ENDPOINTS)
+        return fail(L, n, "%s must list at most %d endpoints", what, MAX_ENDPOINTS);
+    free_list(v, nv);
+    *v = xcalloc(count ? count : 1, sizeof **v);
+    for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
+        if (load_endpoint(L, yaml_document_get_node(L->doc, *it), &(*v)[(*nv)++]) < 0) {
+            (*nv)--;
             return -1;
-        if (!strstr(scalar(e), "://"))
-            return fail(L, e, "endpoint \"%s\" is not of the form transport://address", scalar(e));
-        c->endpoints[c->n_endpoints++] = xstrdup(scalar(e));
+        }
+    return 0;
+}
+
+static int load_bool(struct loader *L, const yaml_node_t *n, const char *name, int *out)
+{
+    if (want_scalar(L, n, name) < 0)
+        return -1;
+    if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && strcmp(scalar(n), "true") == 0)
+        *out = 1;
+    else if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && strcmp(scalar(n), "false") == 0)
+        *out = 0;
+    else
+        return fail(L, n, "%s must be true or false, not \"%s\"", name, scalar(n));
+    return 0;
+}
+
+/* A non-empty string into *out (replacing it); a relative K_PATH, or a
+ * K_KEY that is not a key itself, is resolved against the config's
+ * directory. */
+static int load_string(struct loader *L, const yaml_node_t *n, const char *name, enum kind kind, char **out)
+{
+    const char *s;
+    int path;
+
+    if (want_scalar(L, n, name) < 0)
+        return -1;
+    s = scalar(n);
+    if (*s == '\0')
+        return fail(L, n, "%s is empty", name);
+    path = kind == K_PATH || (kind == K_KEY && !key_from_z85(s, strlen(s), NULL));
+    free(*out);
+    if (path && *s != '/') {
+        size_t nb = strlen(L->base), ns = strlen(s);
+        *out = xmalloc(nb + ns + 1);
+        memcpy(*out, L->base, nb);
+        memcpy(*out + nb, s, ns + 1);
+    } else {
+        *out = xstrdup(s);
     }
+    return 0;
+}
+
+int conf_endpoint_is_local(const char *ep)
+{
+    const char *host, *colon;
+    size_t n;
+
+    if (strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "inproc://", 9) == 0)
+        return 1;
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return 0;
+    host = ep + 6;
+    colon = strrchr(host, ':');
+    n = colon ? (size_t)(colon - host) : strlen(host);
+    if (n > 4 && strncmp(host, "127.", 4) == 0) {
+        for (size_t i = 4; i < n; i++)
+            if (!((host[i] >= '0' && host[i] <= '9') || host[i] == '.'))
+                return 0;
+        return 1;
+    }
+    return (n == 5 && strncmp(host, "[::1]", 5) == 0) || (n == 9 && strncmp(host, "localhost", 9) == 0) ||
+           (n == 2 && strncmp(host, "lo", 2) == 0);
+}
+
+static const yaml_node_t *where_net(const struct loader *L, const char *ep, const yaml_node_t *dflt)
+{
+    for (size_t i = 0; i < L->n_net; i++)
+        if (L->net[i].ep == ep)
+            return L->net[i].node;
+    return dflt;
+}
+
+/* The checks that need the whole file: settings that must come together. */
+static int check_whole(struct loader *L, struct conf *c, const yaml_node_t *root)
+{
+    const char *const *lists[2] = { (const char *const *)c->endpoints, (const char *const *)c->broker.frontend };
+    size_t nlists[2] = { c->n_endpoints, c->broker.n_frontend };
+    const char *singles[2] = { c->broker.backend, c->upstream.endpoint };
+
+    if (c->has_broker) {
+        if (c->n_models > 0)
+            return fail(L, L->broker_node, "a broker serves no models itself: drop either models or broker");
+        if (L->endpoints_node)
+            return fail(L, L->endpoints_node, "a broker binds broker.frontend, not endpoints");
+        if (c->has_upstream)
+            return fail(L, L->upstream_node, "a broker has no upstream");
+        if (c->broker.n_frontend == 0)
+            return fail(L, L->broker_node, "broker.frontend must list the endpoints clients connect to");
+        if (!c->broker.backend)
+            return fail(L, L->broker_node, "broker.backend must name the endpoint daemons connect to");
+        nlists[0] = 0;
+    } else {
+        if (c->n_models == 0)
+            return fail(L, root, "no models: the models key is required (or a broker section, for stanced --broker)");
+        if (c->has_upstream && !c->upstream.endpoint)
+            return fail(L, L->upstream_node, "upstream.endpoint must name the broker's back end");
+        if (c->n_endpoints == 0 && !c->has_upstream)
+            return fail(L, L->endpoints_node, "endpoints must list between 1 and %d endpoints "
+                        "(none only for a daemon with an upstream)", MAX_ENDPOINTS);
+    }
+    if (c->has_security) {
+        if (!c->security.secret_key)
+            return fail(L, L->security_node, "security.secret_key must name this server's secret key file");
+        if (!c->security.authorized_keys && (c->has_broker || c->n_endpoints > 0))
+            return fail(L, L->security_node, "security.authorized_keys must name the file of client keys");
+        if (c->has_upstream && !c->upstream.server_key)
+            return fail(L, L->upstream_node, "upstream.server_key must give the broker's public key when security is set");
+        return 0;
+    }
+    if (c->has_upstream && c->upstream.server_key)
+        return fail(L, L->upstream_node, "upstream.server_key needs a security section (this daemon's own key)");
+    if (c->allow_plaintext_network)
+        return 0;
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < nlists[l]; i++)
+            if (!conf_endpoint_is_local(lists[l][i]))
+                return fail(L, where_net(L, lists[l][i], root),
+                            "endpoint %s is reachable beyond this machine and there is no security "
+                            "section: add one (docs/deploy.md) or set allow_plaintext_network: true",
+                            lists[l][i]);
+    for (int i = 0; i < 2; i++)
+        if (singles[i] && !conf_endpoint_is_local(singles[i]))
+            return fail(L, where_net(L, singles[i], root),
+                        "endpoint %s is reachable beyond this machine and there is no security "
+                        "section: add one (docs/deploy.md) or set allow_plaintext_network: true",
+                        singles[i]);
     return 0;
 }
 
@@ -327,7 +525,28 @@ static int load_mapping(struct loader *L, struct conf *c, const yaml_node_t *n,
                 return -1;
             break;
         case K_ENDPOINTS:
-            if (load_endpoints(L, c, vn) < 0)
+            L->endpoints_node = vn;
+            if (load_endpoint_list(L, vn, "endpoints", &c->endpoints, &c->n_endpoints) < 0)
+                return -1;
+            break;
+        case K_FRONTEND:
+            if (load_endpoint_list(L, vn, "frontend", &c->broker.frontend, &c->broker.n_frontend) < 0)
+                return -1;
+            break;
+        case K_ENDPOINT:
+            free(*(char **)((char *)c + k->offset));
+            *(char **)((char *)c + k->offset) = NULL;
+            if (load_endpoint(L, vn, (char **)((char *)c + k->offset)) < 0)
+                return -1;
+            break;
+        case K_BOOL:
+            if (load_bool(L, vn, k->name, (int *)((char *)c + k->offset)) < 0)
+                return -1;
+            break;
+        case K_STRING:
+        case K_PATH:
+        case K_KEY:
+            if (load_string(L, vn, k->name, k->kind, (char **)((char *)c + k->offset)) < 0)
                 return -1;
             break;
         case K_MODELS:
@@ -335,6 +554,14 @@ static int load_mapping(struct loader *L, struct conf *c, const yaml_node_t *n,
                 return -1;
             break;
         case K_SECTION:
+            if (k->offset)
+                *(int *)((char *)c + k->offset) = 1;
+            if (k->section == security_keys)
+                L->security_node = vn;
+            else if (k->section == broker_keys)
+                L->broker_node = vn;
+            else if (k->section == upstream_keys)
+                L->upstream_node = vn;
             if (load_mapping(L, c, vn, k->section, k->name) < 0)
                 return -1;
             break;
@@ -389,7 +616,7 @@ static int parse_file(struct loader *L, FILE *f, yaml_document_t *doc)
 
 struct conf *conf_load(const char *path, char *err, size_t errlen)
 {
-    struct loader L = { NULL, path, NULL, err, errlen };
+    struct loader L = { .path = path, .err = err, .errlen = errlen };
     yaml_document_t doc;
     yaml_node_t *root;
     struct conf *c;
@@ -413,8 +640,8 @@ struct conf *conf_load(const char *path, char *err, size_t errlen)
         rc = fail(&L, NULL, "the file is empty; at least models must be given");
     else
         rc = load_mapping(&L, c, root, top_keys, "the top level");
-    if (rc == 0 && c->n_models == 0)
-        rc = fail(&L, root, "no models: the models key is required");
+    if (rc == 0)
+        rc = check_whole(&L, c, root);
     yaml_document_delete(&doc);
     free(L.base);
     if (rc < 0)

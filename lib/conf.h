@@ -26,10 +26,40 @@ struct conf_model {
     char *dir;   /* bundle directory, absolute or relative to the working directory */
 };
 
+/* `security:` CURVE on every socket. Paths are resolved against the
+ * config's directory; the files are read by the program, not here. */
+struct conf_security {
+    char *secret_key;          /* this process's secret key file; NULL: no security */
+    char *authorized_keys;     /* the public keys admitted; NULL only when nothing is bound */
+};
+
+/* `broker:` what `stanced --broker` binds. */
+struct conf_broker {
+    char **frontend;           /* endpoints for clients */
+    size_t n_frontend;
+    char *backend;             /* the endpoint daemons connect to */
+    int heartbeat_ms;          /* interval of the broker's heartbeats to each daemon */
+    int liveness;              /* heartbeats a daemon may miss before it is dropped */
+};
+
+/* `upstream:` the broker a daemon serves through. */
+struct conf_upstream {
+    char *endpoint;            /* the broker's back end; NULL: no upstream */
+    char *server_key;          /* the broker's public key: a Z85 key or a file */
+    char *name;                /* how the broker calls this daemon; NULL: host:pid */
+    int heartbeat_ms;
+    int liveness;
+};
+
 struct conf {
     char *path;                 /* the file loaded, NULL for pure defaults */
-    char **endpoints;           /* ZeroMQ endpoints to bind */
+    char **endpoints;           /* ZeroMQ endpoints to bind; none only with an upstream */
     size_t n_endpoints;
+    int allow_plaintext_network; /* without security, bind and connect beyond loopback anyway */
+    int has_security, has_broker, has_upstream;  /* the section was given */
+    struct conf_security security;
+    struct conf_broker broker;
+    struct conf_upstream upstream;
     int workers;
     enum conf_log_level log_level;
     struct conf_limits limits;
@@ -42,12 +72,19 @@ struct conf {
  * with conf_free(). */
 struct conf *conf_defaults(void);
 
-/* Reads the YAML file at path over the defaults. Model directories that are
- * relative are resolved against the directory of path. Returns NULL and
- * fills err with "FILE:LINE: message" on an unreadable file, a YAML syntax
- * error, an unknown key, a wrong type, an out-of-range value or a
- * duplicate model name. Caller owns the result; free with conf_free(). */
+/* Reads the YAML file at path over the defaults. Model directories and key
+ * files that are relative are resolved against the directory of path.
+ * Returns NULL and fills err with "FILE:LINE: message" on an unreadable
+ * file, a YAML syntax error, an unknown key, a wrong type, an out-of-range
+ * value, a duplicate model name, or settings that do not fit together: no
+ * models outside a broker, a security section without its files, and,
+ * without security, an endpoint beyond loopback unless
+ * allow_plaintext_network is true. Caller owns the result; free with conf_free(). */
 struct conf *conf_load(const char *path, char *err, size_t errlen);
+
+/* 1 when endpoint stays on this machine: ipc://, inproc://, or tcp:// on
+ * a loopback address (127.x.y.z, [::1], localhost, lo). */
+int conf_endpoint_is_local(const char *endpoint);
 
 /* Frees *c and sets *c to NULL. Accepts NULL and *c == NULL. */
 void conf_free(struct conf **c);

@@ -28,6 +28,8 @@ static const char *const code_names[PROTO_NCODES] = {
     [PROTO_BUSY] = "busy",
     [PROTO_RELOAD_FAILED] = "reload_failed",
     [PROTO_INTERNAL] = "internal",
+    [PROTO_FORBIDDEN] = "forbidden",
+    [PROTO_UNAVAILABLE] = "unavailable",
 };
 
 const char *proto_code_name(enum proto_code code)

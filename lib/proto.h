@@ -28,6 +28,8 @@ enum proto_code {
     PROTO_BUSY,             /* the queue is full: retry later */
     PROTO_RELOAD_FAILED,    /* the old models keep serving */
     PROTO_INTERNAL,
+    PROTO_FORBIDDEN,        /* an admin op from a key without the admin role */
+    PROTO_UNAVAILABLE,      /* broker: no daemon answered in time, or every try of it died */
     PROTO_NCODES
 };
 

@@ -125,16 +125,56 @@ def write_config(path, models, endpoints, workers=2, log_level="info", limits=No
     return path
 
 
+def keygen(directory, name):
+    """Makes a key pair with `stance keygen --out directory/name`; returns
+    (secret key file, public key file, public key as Z85 bytes)."""
+    prefix = os.path.join(directory, name)
+    p = subprocess.run([program("stance"), "keygen", "--out", prefix], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    if p.returncode != 0:
+        raise AssertionError("stance keygen failed: %s" % p.stderr.decode("utf-8", "replace"))
+    return prefix + ".key", prefix + ".pub", read_key(prefix + ".pub")
+
+
+def read_key(path):
+    """The Z85 key (bytes) of a key file written by stance keygen."""
+    with open(path) as f:
+        keys = [l.strip() for l in f if l.strip() and not l.startswith("# ")]
+    if len(keys) != 1:
+        raise AssertionError("%s holds %d keys" % (path, len(keys)))
+    return keys[0].encode("ascii")
+
+
+def write_authorized_keys(path, entries):
+    """Writes an authorized-keys file; entries are lines after the key, as
+    (z85 bytes, "name role..." or "")."""
+    with open(path, "w") as f:
+        f.write("# written by the tests\n")
+        for key, rest in entries:
+            f.write("%s %s\n" % (key.decode("ascii"), rest))
+    return path
+
+
+def security_yaml(secret_key, authorized_keys):
+    """The `security:` section for a config's `extra`."""
+    return "security:\n  secret_key: %s\n  authorized_keys: %s\n" % (
+        yaml_str(secret_key), yaml_str(authorized_keys))
+
+
 class Client:
     """A pyzmq client of one daemon. kind is zmq.REQ or zmq.DEALER. For a
-    DEALER, `delimiter` chooses whether an empty frame precedes the body."""
+    DEALER, `delimiter` chooses whether an empty frame precedes the body.
+    curve, when given, is (server public, our public, our secret), each Z85
+    bytes: the socket then talks CURVE."""
 
-    def __init__(self, endpoint, kind=zmq.REQ, delimiter=False, ctx=None):
+    def __init__(self, endpoint, kind=zmq.REQ, delimiter=False, ctx=None, curve=None):
         self.ctx = ctx or zmq.Context.instance()
         self.kind = kind
         self.delimiter = delimiter
         self.sock = self.ctx.socket(kind)
         self.sock.setsockopt(zmq.LINGER, 0)
+        if curve:
+            self.sock.curve_serverkey, self.sock.curve_publickey, self.sock.curve_secretkey = curve
         if kind == zmq.REQ:
             # A REQ socket that lost its reply is stuck; these let it move on.
             self.sock.setsockopt(zmq.REQ_RELAXED, 1)
@@ -195,7 +235,9 @@ class Daemon:
     itself (give it a config path or let it write one through `configure`),
     and waits for a ping reply."""
 
-    def __init__(self, workdir, models=None, workers=2, log_level="info", limits=None, extra=""):
+    def __init__(self, workdir, models=None, workers=2, log_level="info", limits=None, extra="",
+                 curve=None, name="stanced"):
+        self.curve = curve      # the keys our own clients use, as for Client
         self.workdir = workdir
         self.models = models or []
         self.workers = workers
@@ -205,8 +247,9 @@ class Daemon:
         self.proc = None
         self.port = None
         self.endpoint = None
-        self.config = os.path.join(workdir, "stanced.yaml")
-        self.log_path = os.path.join(workdir, "stanced.log")
+        self.config = os.path.join(workdir, name + ".yaml")
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.args = []          # more command-line arguments, e.g. --broker
         self._log = None
 
     def configure(self, **changes):
@@ -224,7 +267,7 @@ class Daemon:
             self.endpoint = "tcp://127.0.0.1:%d" % self.port
             self.configure()
             self._log = open(self.log_path, "ab")
-            self.proc = subprocess.Popen([exe, "--config", self.config],
+            self.proc = subprocess.Popen([exe, "--config", self.config] + self.args,
                                          stdout=subprocess.DEVNULL, stderr=self._log)
             try:
                 self.wait_ready()
@@ -239,7 +282,7 @@ class Daemon:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError("stanced exited with %d" % self.proc.returncode)
-            with Client(self.endpoint) as c:
+            with Client(self.endpoint, curve=self.curve) as c:
                 try:
                     if c.request({"op": "ping"}, timeout=0.5).get("ok") is True:
                         return
@@ -287,11 +330,71 @@ class Daemon:
             return ""
 
     def client(self, kind=zmq.REQ, delimiter=False):
-        return Client(self.endpoint, kind, delimiter)
+        return Client(self.endpoint, kind, delimiter, curve=self.curve)
 
     def request(self, obj, timeout=REPLY_TIMEOUT):
         with self.client() as c:
             return c.request(obj, timeout)
+
+
+class Broker(Daemon):
+    """A real `stanced --broker`: clients on a free loopback port (endpoint),
+    daemons on another (backend). It serves ping only once a daemon has
+    joined, so start() waits for its own stats op instead."""
+
+    def __init__(self, workdir, heartbeat_ms=500, liveness=3, extra="", curve=None, max_queue=None):
+        Daemon.__init__(self, workdir, extra=extra, curve=curve, name="broker",
+                        limits={"max_queue": max_queue} if max_queue else None)
+        self.args = ["--broker"]
+        self.heartbeat_ms = heartbeat_ms
+        self.liveness = liveness
+        self.backend = None
+
+    def configure(self, **changes):
+        for k, v in changes.items():
+            setattr(self, k, v)
+        lines = ["log_level: %s" % self.log_level, "broker:",
+                 "  frontend: [%s]" % yaml_str(self.endpoint),
+                 "  backend: %s" % yaml_str(self.backend),
+                 "  heartbeat_ms: %d" % self.heartbeat_ms,
+                 "  liveness: %d" % self.liveness]
+        if self.limits:
+            lines.append("limits:")
+            lines += ["  %s: %d" % (k, v) for k, v in self.limits.items()]
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n" + self.extra)
+
+    def start(self, attempts=5):
+        self.backend_port = free_port()
+        self.backend = "tcp://127.0.0.1:%d" % self.backend_port
+        return Daemon.start(self, attempts)
+
+    def wait_ready(self, timeout=START_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("stanced --broker exited with %d" % self.proc.returncode)
+            with Client(self.endpoint, curve=self.curve) as c:
+                try:
+                    if "stats" in c.request({"op": "stats"}, timeout=0.5):
+                        return
+                except TimeoutError:
+                    pass
+        raise TimeoutError("no stats reply within %.0fs" % timeout)
+
+    def daemons(self):
+        """{name: its entry in the broker's stats} for the daemons joined now."""
+        r = self.request({"op": "stats"}, timeout=10)
+        return {d["name"]: d for d in r["stats"]["broker"]["daemons"]}
+
+
+def upstream_yaml(endpoint, name, heartbeat_ms=500, liveness=3, server_key=None):
+    """The `upstream:` section for a daemon's `extra`."""
+    text = "upstream:\n  endpoint: %s\n  name: %s\n  heartbeat_ms: %d\n  liveness: %d\n" % (
+        yaml_str(endpoint), yaml_str(name), heartbeat_ms, liveness)
+    if server_key:
+        text += "  server_key: %s\n" % yaml_str(server_key)
+    return text
 
 
 def run_stanced(args, timeout=START_TIMEOUT):
