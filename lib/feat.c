@@ -113,13 +113,23 @@ int feat_settings_from_json(const cJSON *j, struct feat_settings *fs, char *err,
 
 /* ---- vocabulary ---- */
 
+/* A slot keeps the upper half of the feature's hash beside its id, so a
+ * probe that misses is settled without touching the string; the strings
+ * live in one arena, so a hit costs one contiguous compare. */
+struct slot {
+    uint32_t tag;
+    int32_t id;          /* -1: empty */
+};
+
 struct vocab {
     size_t n, cap;       /* features, and room in the arrays below */
-    char **feature;
     uint64_t *hash;
+    uint32_t *off, *len; /* each feature's string in the arena */
     uint32_t *df;
     double *idf, *nb, *scale;
-    int32_t *slot;       /* open addressing: feature id or -1 */
+    char *arena;
+    size_t arena_len, arena_cap;
+    struct slot *slot;   /* open addressing */
     size_t nslots;       /* power of two, at least twice n */
 };
 
@@ -133,12 +143,19 @@ static uint64_t fnv1a(const char *s, size_t n)
     return h;
 }
 
+static struct slot *new_slots(size_t n)
+{
+    struct slot *t = xmalloc(n * sizeof *t);
+    for (size_t i = 0; i < n; i++)
+        t[i] = (struct slot){ 0, -1 };
+    return t;
+}
+
 struct vocab *vocab_new(void)
 {
     struct vocab *v = xcalloc(1, sizeof *v);
     v->nslots = 1024;
-    v->slot = xmalloc(v->nslots * sizeof *v->slot);
-    memset(v->slot, 0xff, v->nslots * sizeof *v->slot);
+    v->slot = new_slots(v->nslots);
     return v;
 }
 
@@ -147,10 +164,8 @@ void vocab_free(struct vocab **vp)
     struct vocab *v = vp ? *vp : NULL;
     if (!v)
         return;
-    for (size_t i = 0; i < v->n; i++)
-        free(v->feature[i]);
-    free(v->feature); free(v->hash); free(v->df);
-    free(v->idf); free(v->nb); free(v->scale); free(v->slot);
+    free(v->hash); free(v->off); free(v->len); free(v->df);
+    free(v->idf); free(v->nb); free(v->scale); free(v->arena); free(v->slot);
     free(v);
     *vp = NULL;
 }
@@ -163,11 +178,12 @@ size_t vocab_size(const struct vocab *v)
 static size_t find_slot(const struct vocab *v, const char *f, size_t n, uint64_t h)
 {
     size_t mask = v->nslots - 1, i = (size_t)h & mask;
+    uint32_t tag = (uint32_t)(h >> 32);
     for (;;) {
-        int32_t id = v->slot[i];
-        if (id < 0)
+        const struct slot *sl = &v->slot[i];
+        if (sl->id < 0)
             return i;
-        if (v->hash[id] == h && strncmp(v->feature[id], f, n) == 0 && v->feature[id][n] == '\0')
+        if (sl->tag == tag && v->len[sl->id] == n && memcmp(v->arena + v->off[sl->id], f, n) == 0)
             return i;
         i = (i + 1) & mask;
     }
@@ -175,20 +191,19 @@ static size_t find_slot(const struct vocab *v, const char *f, size_t n, uint64_t
 
 int32_t vocab_lookup(const struct vocab *v, const char *f, size_t n)
 {
-    return v->slot[find_slot(v, f, n, fnv1a(f, n))];
+    return v->slot[find_slot(v, f, n, fnv1a(f, n))].id;
 }
 
 static void grow_slots(struct vocab *v)
 {
     free(v->slot);
     v->nslots *= 2;
-    v->slot = xmalloc(v->nslots * sizeof *v->slot);
-    memset(v->slot, 0xff, v->nslots * sizeof *v->slot);
+    v->slot = new_slots(v->nslots);
     for (size_t id = 0; id < v->n; id++) {
         size_t mask = v->nslots - 1, i = (size_t)v->hash[id] & mask;
-        while (v->slot[i] >= 0)
+        while (v->slot[i].id >= 0)
             i = (i + 1) & mask;
-        v->slot[i] = (int32_t)id;
+        v->slot[i] = (struct slot){ (uint32_t)(v->hash[id] >> 32), (int32_t)id };
     }
 }
 
@@ -196,23 +211,32 @@ int32_t vocab_add(struct vocab *v, const char *f, size_t n)
 {
     uint64_t h = fnv1a(f, n);
     size_t i = find_slot(v, f, n, h);
-    if (v->slot[i] >= 0)
-        return v->slot[i];
+    if (v->slot[i].id >= 0)
+        return v->slot[i].id;
     if (v->n == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 1024;
-        v->feature = xrealloc(v->feature, v->cap * sizeof *v->feature);
         v->hash = xrealloc(v->hash, v->cap * sizeof *v->hash);
+        v->off = xrealloc(v->off, v->cap * sizeof *v->off);
+        v->len = xrealloc(v->len, v->cap * sizeof *v->len);
         v->df = xrealloc(v->df, v->cap * sizeof *v->df);
         v->idf = xrealloc(v->idf, v->cap * sizeof *v->idf);
         v->nb = xrealloc(v->nb, v->cap * sizeof *v->nb);
         v->scale = xrealloc(v->scale, v->cap * sizeof *v->scale);
     }
+    if (v->arena_len + n + 1 > v->arena_cap) {
+        v->arena_cap = (v->arena_len + n + 1) * 2;
+        v->arena = xrealloc(v->arena, v->arena_cap);
+    }
     int32_t id = (int32_t)v->n++;
-    v->feature[id] = xstrndup(f, n);
+    memcpy(v->arena + v->arena_len, f, n);
+    v->arena[v->arena_len + n] = '\0';
+    v->off[id] = (uint32_t)v->arena_len;
+    v->len[id] = (uint32_t)n;
+    v->arena_len += n + 1;
     v->hash[id] = h;
     v->df[id] = 0;
     v->idf[id] = v->nb[id] = v->scale[id] = 1.0;
-    v->slot[i] = id;
+    v->slot[i] = (struct slot){ (uint32_t)(h >> 32), id };
     if (v->n * 2 > v->nslots)
         grow_slots(v);
     return id;
@@ -220,7 +244,7 @@ int32_t vocab_add(struct vocab *v, const char *f, size_t n)
 
 const char *vocab_feature(const struct vocab *v, int32_t id)
 {
-    return v->feature[id];
+    return v->arena + v->off[id];
 }
 
 double vocab_scale(const struct vocab *v, int32_t id)
@@ -240,7 +264,7 @@ int vocab_write(const struct vocab *v, FILE *fp, char *err, size_t errlen)
 {
     fprintf(fp, "# id\tdf\tidf\tnb\tfeature\n");
     for (size_t i = 0; i < v->n; i++)
-        fprintf(fp, "%zu\t%" PRIu32 "\t%.17g\t%.17g\t%s\n", i, v->df[i], v->idf[i], v->nb[i], v->feature[i]);
+        fprintf(fp, "%zu\t%" PRIu32 "\t%.17g\t%.17g\t%s\n", i, v->df[i], v->idf[i], v->nb[i], v->arena + v->off[i]);
     if (ferror(fp)) {
         snprintf(err, errlen, "cannot write vocabulary: %s", strerror(errno));
         return -1;
@@ -422,14 +446,30 @@ static int cmp_id(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* A sentence has tens of features: insertion sort beats qsort's indirect
+ * comparisons there; long texts fall back to qsort. */
+static void sort_ids(int32_t *a, size_t n)
+{
+    if (n > 64) {
+        qsort(a, n, sizeof *a, cmp_id);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        int32_t x = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > x; j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
+}
+
 struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct vocab *v,
                                struct feat_scratch *s, const char *norm, size_t len)
 {
     struct collect c = { v, s };
     s->ids_n = 0;
     feat_each(fs, s, norm, len, collect_id, &c);
-    if (s->ids_n > 1)
-        qsort(s->ids, s->ids_n, sizeof *s->ids, cmp_id);
+    sort_ids(s->ids, s->ids_n);
 
     size_t n = 0;
     double norm2 = 0;

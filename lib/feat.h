@@ -57,7 +57,8 @@ int32_t vocab_lookup(const struct vocab *v, const char *f, size_t n);
 /* The id of f[0..n), adding it with scale 1 if new. */
 int32_t vocab_add(struct vocab *v, const char *f, size_t n);
 
-/* Feature string of id; owned by the vocabulary. */
+/* Feature string of id; owned by the vocabulary, valid until it next grows
+ * (a loaded bundle's vocabulary never does). */
 const char *vocab_feature(const struct vocab *v, int32_t id);
 double vocab_scale(const struct vocab *v, int32_t id);
 void vocab_set_weights(struct vocab *v, int32_t id, uint32_t df, double idf, double nb);

@@ -81,6 +81,43 @@ static utf8proc_int32_t fold_typography(utf8proc_int32_t cp, void *unused)
     }
 }
 
+/* The fast path: ASCII plus the typographic marks of news copy (curly
+ * quotes, dashes, ellipsis, no-break space), for which NFKC with case
+ * folding and fold_typography reduce to the byte mapping below. Writes at
+ * most len bytes to d and returns the length, or (size_t)-1 as soon as any
+ * other non-ASCII character appears. */
+static size_t fold_common(const char *s, size_t len, char *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            d[n++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : (c == '`' ? '\'' : (char)c);
+            continue;
+        }
+        if (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] == 0xA0) {
+            d[n++] = ' ';
+            i++;
+            continue;
+        }
+        if (c != 0xE2 || i + 2 >= len || (unsigned char)s[i + 1] != 0x80)
+            return (size_t)-1;
+        utf8proc_int32_t cp = 0x2000 + ((unsigned char)s[i + 2] & 0x3F);
+        if (cp == 0x2026) {
+            memcpy(d + n, "...", 3);
+            n += 3;
+        } else {
+            utf8proc_int32_t f = fold_typography(cp, NULL);
+            if (f == cp)
+                return (size_t)-1;
+            d[n++] = (char)f;
+        }
+        i += 2;
+    }
+    d[n] = '\0';
+    return n;
+}
+
 int text_normalize(const char *s, size_t len, char **out, size_t *out_len,
                    char *err, size_t errlen)
 {
@@ -89,30 +126,24 @@ int text_normalize(const char *s, size_t len, char **out, size_t *out_len,
         snprintf(err, errlen, "invalid UTF-8 at byte %zu", bad);
         return -1;
     }
-    size_t i;
-    for (i = 0; i < len && (unsigned char)s[i] < 0x80; i++)
-        ;
-    if (i == len) {
-        char *d = xmalloc(len + 1);
-        for (i = 0; i < len; i++) {
-            char c = s[i];
-            d[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : (c == '`' ? '\'' : c);
-        }
-        d[len] = '\0';
+    char *d = xmalloc(len + 1);
+    size_t n = fold_common(s, len, d);
+    if (n != (size_t)-1) {
         *out = d;
-        *out_len = len;
+        *out_len = n;
         return 0;
     }
+    free(d);
     utf8proc_uint8_t *dst = NULL;
-    utf8proc_ssize_t n = utf8proc_map_custom((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &dst,
+    utf8proc_ssize_t mapped = utf8proc_map_custom((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &dst,
                                              UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
                                                  UTF8PROC_CASEFOLD | UTF8PROC_IGNORE,
                                              fold_typography, NULL);
-    if (n < 0) {
-        snprintf(err, errlen, "cannot normalise text: %s", utf8proc_errmsg(n));
+    if (mapped < 0) {
+        snprintf(err, errlen, "cannot normalise text: %s", utf8proc_errmsg(mapped));
         return -1;
     }
     *out = (char *)dst;
-    *out_len = (size_t)n;
+    *out_len = (size_t)mapped;
     return 0;
 }

@@ -32,14 +32,17 @@ static size_t word_char(const char *s, size_t len, size_t i)
 
 static int is_negation(const char *w, size_t n)
 {
-    static const char *const words[] = {
-        "not", "no", "never", "cannot", "without", "nor", "neither", "none",
-        "nobody", "nothing", "nowhere", "hardly", NULL,
+    static const struct { const char *w; size_t n; } words[] = {
+        { "not", 3 }, { "no", 2 }, { "never", 5 }, { "cannot", 6 }, { "without", 7 },
+        { "nor", 3 }, { "neither", 7 }, { "none", 4 }, { "nobody", 6 }, { "nothing", 7 },
+        { "nowhere", 7 }, { "hardly", 6 },
     };
     if (n > 3 && memcmp(w + n - 3, "n't", 3) == 0)
         return 1;
-    for (size_t i = 0; words[i]; i++)
-        if (strlen(words[i]) == n && memcmp(words[i], w, n) == 0)
+    if (w[0] != 'n' && w[0] != 'c' && w[0] != 'w' && w[0] != 'h')
+        return 0;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (words[i].n == n && memcmp(words[i].w, w, n) == 0)
             return 1;
     return 0;
 }

@@ -41,6 +41,11 @@ int main(void)
     check_norm("cease\xc2\xa0" "fire", "cease fire");      /* no-break space */
     check_norm("soft\xc2\xad" "hyphen", "softhyphen");     /* default-ignorable */
     check_norm("wait…", "wait...");
+    /* the typographic fast path and the utf8proc path agree */
+    check_norm("“Don’t” – he said… ", "\"don't\" - he said... ");
+    check_norm("“Don’t” – he said… é", "\"don't\" - he said... é");
+    check_norm("a\xe2\x80\x8b" "b", "ab");               /* zero-width space: utf8proc path */
+    check_norm("x\xe2\x80\x83y", "x y");                 /* em space */
 
     char *out, err[128];
     size_t n;
