@@ -24,7 +24,7 @@ void feat_settings_default(struct feat_settings *fs)
 {
     *fs = (struct feat_settings){
         .words = 1, .bigrams = 1, .char_min = 0, .char_max = 0, .negation = 1,
-        .tf = FEAT_TF_LOG, .idf = 1, .nb = 0, .l2 = 1, .min_df = 1,
+        .tf = FEAT_TF_LOG, .idf = 1, .nb = 1, .l2 = 1, .min_df = 1,
     };
 }
 

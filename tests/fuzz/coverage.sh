@@ -19,7 +19,7 @@ REACHED="lib/proto.c lib/doc.c lib/text.c lib/split.c lib/speaker.c lib/score.c 
 
 [ -d "$CORPUS" ] || { echo "coverage.sh: no corpus at $CORPUS (run tests/fuzz/run.sh first)" >&2; exit 2; }
 mkdir -p "$OUT"
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046,SC2086
 $CC -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
     -Ilib -I/usr/include/libsvm $(pkg-config --cflags $PKGS) \
     tests/fuzz/fuzz_request.c lib/*.c $(pkg-config --libs $PKGS) -lsvm -lpthread -lm \

@@ -28,8 +28,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Longer inputs are skipped rather than truncated: the limits below are
- * what makes each run fast, and the splitter's costs are linear anyway. */
+/* Longer inputs are skipped: they would only slow the runs down, and every
+ * limit below is crossed well under this size. */
 #define FUZZ_MAX_INPUT (64 * 1024)
 #define FUZZ_MAX_MODELS 4
 #define FUZZ_DEFAULT_MODELS "models/stance:models/sentiment"
@@ -138,6 +138,14 @@ void fuzz_request_cleanup(void)
 static int is_ascii_space(unsigned char c)
 {
     return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static int all_ascii_space(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!is_ascii_space((unsigned char)s[i]))
+            return 0;
+    return 1;
 }
 
 static int valid_cstring(const char *s)
@@ -347,7 +355,11 @@ static void fuzz_proto(const char *body, size_t len)
     cJSON *id;
     enum proto_code code = proto_parse(body, len, &fuzz_limits, &req, err, sizeof err);
 
-    FUZZ_CHECK((unsigned)code < PROTO_NCODES && code != PROTO_BUSY && code != PROTO_RELOAD_FAILED,
+    /* The codes a parser can know of; busy, unknown_model, reload_failed
+     * and the rest belong to the daemon. */
+    FUZZ_CHECK(code == PROTO_OK || code == PROTO_BAD_JSON || code == PROTO_BAD_REQUEST ||
+                   code == PROTO_BAD_UTF8 || code == PROTO_EMPTY_TEXT || code == PROTO_TOO_LARGE ||
+                   code == PROTO_TOO_MANY_TEXTS || code == PROTO_UNKNOWN_OP,
                "parse-code");
     FUZZ_CHECK(!req.id || !(cJSON_IsObject(req.id) || cJSON_IsArray(req.id)), "parse-id-scalar");
     if (code != PROTO_OK) {
@@ -423,29 +435,109 @@ static void check_fast_path(const struct bundle *b, const char *s, size_t len,
         FUZZ_CHECK(fast->label == ref.label, "fast-path-label-differs");
 }
 
-/* Scores s[0..len) with every model and explains each score with k
- * features; with compare, also checks the fast path against libsvm. */
-static void fuzz_score(const char *s, size_t len, int valid, size_t k, int compare)
+/* Scores s[0..len) with every model into out[] (room for fz.n) and
+ * explains each score with k features; with compare, also checks the fast
+ * path against libsvm. */
+static void fuzz_score(const char *s, size_t len, int valid, size_t k, int compare,
+                       struct score_result *out)
 {
     struct score_reason pro[8], con[8];
     char err[256];
 
     for (size_t m = 0; m < fz.n; m++) {
         const struct bundle *b = fz.bundles[m];
-        struct score_result r;
+        struct score_result *r = &out[m];
         size_t npro, ncon;
-        int rc = score_text(b, fz.scratch, s, len, &r, err, sizeof err);
+        int rc = score_text(b, fz.scratch, s, len, r, err, sizeof err);
         if (!FUZZ_CHECK(rc == (valid ? 0 : -1), "score-return") || rc < 0)
             continue;
-        check_scores(b, &r, "score-result");
-        if (score_explain(b, fz.scratch, r.label, k, pro, &npro, con, &ncon, err, sizeof err) == 0) {
+        check_scores(b, r, "score-result");
+        if (score_explain(b, fz.scratch, r->label, k, pro, &npro, con, &ncon, err, sizeof err) == 0) {
             struct doc_explain e = { 1, pro, con, npro, ncon };
             check_explain(&e, k);
         } else {
             FUZZ_CHECK(!bundle_is_linear(b), "explain-linear-refused");
         }
         if (compare)
-            check_fast_path(b, s, len, &r);
+            check_fast_path(b, s, len, r);
+    }
+}
+
+static int same_scores(const struct score_result *a, const struct score_result *b)
+{
+    if (a->label != b->label)
+        return 0;
+    for (int l = 0; l < BUNDLE_MAX_LABELS; l++)
+        if (a->prob[l] != b->prob[l])
+            return 0;
+    return 1;
+}
+
+/* What the pieces gave for one text, to hold doc_analyze to: it must split,
+ * attribute and score exactly as they did, whatever its scratch held. */
+struct pieces {
+    const struct sentence *sents;
+    size_t n;
+    char **speakers;
+    struct score_result whole[FUZZ_MAX_MODELS];
+    struct score_result *per;     /* n rows of fz.n */
+};
+
+static void check_doc_matches(const struct doc_result *d, const struct pieces *pc)
+{
+    if (!d->split) {
+        for (size_t m = 0; m < fz.n; m++)
+            FUZZ_CHECK(same_scores(&d->summary[m], &pc->whole[m]), "doc-whole-differs");
+        return;
+    }
+    if (!FUZZ_CHECK(d->nunits == pc->n, "doc-split-differs"))
+        return;
+    for (size_t i = 0; i < pc->n; i++) {
+        const struct doc_unit *u = &d->units[i];
+        const char *a = u->speaker, *b = pc->speakers[i];
+        FUZZ_CHECK(u->start == pc->sents[i].start && u->end == pc->sents[i].end &&
+                       u->char_start == pc->sents[i].char_start && u->char_end == pc->sents[i].char_end,
+                   "doc-split-differs");
+        FUZZ_CHECK((!a && !b) || (a && b && strcmp(a, b) == 0), "doc-speaker-differs");
+        for (size_t m = 0; m < fz.n; m++)
+            FUZZ_CHECK(same_scores(&u->res[m], &pc->per[i * fz.n + m]), "doc-sentence-score-differs");
+    }
+}
+
+/* doc_analyze on the whole text, with and without splitting. pc is NULL
+ * when the pieces could not be computed. */
+static void fuzz_doc(const char *s, size_t len, const struct pieces *pc)
+{
+    for (int split = 0; split <= 1; split++) {
+        struct doc_options opt = { split, len % 4, FUZZ_MAX_SENTENCES };
+        struct doc_result *d = NULL;
+        char why[400];
+        enum doc_status st = doc_analyze(s, len, fz.models, fz.n, &opt, fz.scratch, &d, why, sizeof why);
+        if (st == DOC_OK && FUZZ_CHECK(d != NULL, "doc-ok-without-result")) {
+            check_doc(d, s, len, &opt);
+            if (pc)
+                check_doc_matches(d, pc);
+            cJSON *o = proto_render_doc(d);
+            char *p = cJSON_PrintUnformatted(o);
+            if (FUZZ_CHECK(p && text_is_valid_utf8(p, strlen(p), NULL), "render-not-utf8")) {
+                cJSON *back = cJSON_Parse(p);
+                FUZZ_CHECK(cJSON_IsObject(back), "render-not-json");
+                cJSON_Delete(back);
+            }
+            free(p);
+            cJSON_Delete(o);
+            doc_free(&d);
+        } else if (st != DOC_OK) {
+            FUZZ_CHECK(d == NULL && (st == DOC_EMPTY || st == DOC_TOO_MANY_SENTENCES),
+                       "doc-status");
+            FUZZ_CHECK(st != DOC_TOO_MANY_SENTENCES || (split && pc && pc->n > opt.max_sentences),
+                       "doc-status");
+        }
+        /* Empty is white space only, or no sentence when splitting. */
+        if (split && pc)
+            FUZZ_CHECK((st == DOC_EMPTY) == (pc->n == 0), "doc-empty");
+        else if (!split)
+            FUZZ_CHECK((st == DOC_EMPTY) == all_ascii_space(s, len), "doc-empty");
     }
 }
 
@@ -458,7 +550,7 @@ static void fuzz_text(const char *s, size_t len)
     char *norm = NULL, err[256];
     int rc = text_normalize(s, len, &norm, &nlen, err, sizeof err);
     struct sentence *sents = NULL;
-    char **speakers;
+    struct pieces pc = { 0 };
 
     FUZZ_CHECK(rc == (valid ? 0 : -1), "normalize-return");
     if (!valid) {
@@ -466,7 +558,7 @@ static void fuzz_text(const char *s, size_t len)
         struct doc_result *d = NULL;
         FUZZ_CHECK(bad < len, "utf8-bad-offset");
         FUZZ_CHECK(norm == NULL, "normalize-invalid-output");
-        fuzz_score(s, len, 0, 0, 0);
+        fuzz_score(s, len, 0, 0, 0, pc.whole);
         FUZZ_CHECK(doc_analyze(s, len, fz.models, fz.n, &opt, fz.scratch, &d, err, sizeof err) ==
                        DOC_BAD_UTF8 && d == NULL,
                    "doc-invalid-utf8");
@@ -479,47 +571,34 @@ static void fuzz_text(const char *s, size_t len)
 
     n = split_sentences(s, len, &sents);
     FUZZ_CHECK((n == 0) == (sents == NULL), "split-empty-array");
-    if (check_sentences(s, len, sents, n)) {
-        speakers = calloc(n ? n : 1, sizeof *speakers);
-        if (!speakers)
-            abort();
-        speaker_attribute(s, len, sents, n, speakers);
-        for (size_t i = 0; i < n; i++) {
-            if (speakers[i])
-                FUZZ_CHECK(*speakers[i] && valid_cstring(speakers[i]) && strlen(speakers[i]) <= len,
-                           "speaker-name");
-            free(speakers[i]);
-        }
-        free(speakers);
-        if (fz.n > 0) {
-            fuzz_score(s, len, 1, 5, 1);
-            for (size_t i = 0; i < n; i++)
-                fuzz_score(s + sents[i].start, sents[i].end - sents[i].start, 1, 3, 0);
-        }
-    }
-    free(sents);
-
-    if (fz.n == 0)
+    if (!check_sentences(s, len, sents, n)) {
+        free(sents);
+        if (fz.n > 0)
+            fuzz_doc(s, len, NULL);
         return;
-    for (int split = 0; split <= 1; split++) {
-        struct doc_options opt = { split, len % 4, FUZZ_MAX_SENTENCES };
-        struct doc_result *d = NULL;
-        char why[400];
-        enum doc_status st = doc_analyze(s, len, fz.models, fz.n, &opt, fz.scratch, &d, why, sizeof why);
-        if (st == DOC_OK && FUZZ_CHECK(d != NULL, "doc-ok-without-result")) {
-            check_doc(d, s, len, &opt);
-            cJSON *o = proto_render_doc(d);
-            char *p = cJSON_PrintUnformatted(o);
-            FUZZ_CHECK(p && text_is_valid_utf8(p, strlen(p), NULL), "render-not-utf8");
-            free(p);
-            cJSON_Delete(o);
-            doc_free(&d);
-        } else if (st != DOC_OK) {
-            FUZZ_CHECK(d == NULL && (st == DOC_EMPTY || st == DOC_TOO_MANY_SENTENCES),
-                       "doc-status");
-            FUZZ_CHECK(st != DOC_TOO_MANY_SENTENCES || split, "doc-status");
-        }
     }
+    pc.sents = sents;
+    pc.n = n;
+    pc.speakers = calloc(n ? n : 1, sizeof *pc.speakers);
+    pc.per = calloc(n && fz.n ? n * fz.n : 1, sizeof *pc.per);
+    if (!pc.speakers || !pc.per)
+        abort();
+    speaker_attribute(s, len, sents, n, pc.speakers);
+    for (size_t i = 0; i < n; i++)
+        if (pc.speakers[i])
+            FUZZ_CHECK(*pc.speakers[i] && valid_cstring(pc.speakers[i]) && strlen(pc.speakers[i]) <= len,
+                       "speaker-name");
+    if (fz.n > 0) {
+        fuzz_score(s, len, 1, 5, 1, pc.whole);
+        for (size_t i = 0; i < n; i++)
+            fuzz_score(s + sents[i].start, sents[i].end - sents[i].start, 1, 3, 0, pc.per + i * fz.n);
+        fuzz_doc(s, len, &pc);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(pc.speakers[i]);
+    free(pc.speakers);
+    free(pc.per);
+    free(sents);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

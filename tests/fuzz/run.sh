@@ -10,7 +10,7 @@
 # FUZZ_CC (default clang), FUZZ_ARGS (more libFuzzer flags), FUZZ_CFLAGS
 # (more compiler flags, e.g. -fno-sanitize=KIND to fuzz past a known bug),
 # FUZZ_IGNORE (invariant tags, comma-separated, that no longer fail: the
-# same for a known broken promise),
+# same for a known broken promise), FUZZ_CORPUS_MAX (default 3000 inputs),
 # STANCE_FUZZ_MODEL (bundle directories separated by ':'; default
 # models/stance:models/sentiment, those that exist).
 set -eu
@@ -26,7 +26,9 @@ command -v "$CC" >/dev/null 2>&1 || {
     echo "run.sh: $CC not found (make fuzz installs clang and libclang-rt-14-dev)" >&2
     exit 2
 }
+# shellcheck disable=SC2086
 PKG_CFLAGS=$(pkg-config --cflags $PKGS)
+# shellcheck disable=SC2086
 PKG_LIBS=$(pkg-config --libs $PKGS)
 WARN="-std=c11 -D_GNU_SOURCE -Wall -Wextra"
 SAN="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
@@ -35,18 +37,20 @@ INC="-Ilib -I/usr/include/libsvm $PKG_CFLAGS"
 
 # The library gets coverage instrumentation without libFuzzer's main
 # (fuzzer-no-link); only the target links -fsanitize=fuzzer. An object is
-# rebuilt when its source, any header or this script is newer.
+# rebuilt when its source, any header or this script is newer, or the
+# flags changed.
+newer() { [ -n "$(find "$1" -prune -newer "$2")" ]; }
 mkdir -p "$OUT/lib" "$OUT/corpus" "$OUT/artifacts"
 objs=""
 for src in lib/*.c; do
     obj="$OUT/lib/$(basename "$src" .c).o"
     stale=0
-    if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ tests/fuzz/run.sh -nt "$obj" ] ||
+    if [ ! -f "$obj" ] || newer "$src" "$obj" || newer tests/fuzz/run.sh "$obj" ||
         [ "$(cat "$OUT/flags" 2>/dev/null)" != "$SAN $EXTRA" ]; then
         stale=1
     else
         for h in lib/*.h; do
-            [ "$h" -nt "$obj" ] && { stale=1; break; }
+            newer "$h" "$obj" && { stale=1; break; }
         done
     fi
     if [ "$stale" = 1 ]; then
@@ -123,4 +127,21 @@ if [ "$rc" != 0 ] || [ "$kept" != 0 ]; then
     grep -E -A 30 '^(INVARIANT |==[0-9]+==ERROR|SUMMARY:|.*runtime error:)' "$log" | head -n 60 | sed 's/^/  /' >&2
     exit 1
 fi
-echo "run.sh: no crash in ${SECS}s; corpus $(ls "$OUT/corpus" | wc -l) inputs" >&2
+n=$(find "$OUT/corpus" -type f | wc -l)
+echo "run.sh: no crash in ${SECS}s; corpus $n inputs" >&2
+
+# libFuzzer first runs every input of the working corpus once, even past
+# FUZZ_SECONDS, so a corpus grown over many runs would stretch every run:
+# past FUZZ_CORPUS_MAX inputs it is cut down to a set with the same
+# coverage.
+if [ "$n" -gt "${FUZZ_CORPUS_MAX:-3000}" ]; then
+    echo "run.sh: minimising the working corpus" >&2
+    rm -rf "$OUT/corpus.new"
+    mkdir "$OUT/corpus.new"
+    if "$OUT/fuzz_request" -merge=1 -max_len="$MAXLEN" -timeout=10 -rss_limit_mb=2048 \
+        "$OUT/corpus.new" "$OUT/corpus" >"$OUT/merge.log" 2>&1; then
+        rm -rf "$OUT/corpus"
+        mv "$OUT/corpus.new" "$OUT/corpus"
+        echo "run.sh: corpus now $(find "$OUT/corpus" -type f | wc -l) inputs" >&2
+    fi
+fi
