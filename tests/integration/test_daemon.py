@@ -38,7 +38,7 @@ class Classify(harness.DaemonCase):
         # The summary is the mean of the sentence scores.
         for label in STANCE_LABELS:
             mean = sum(s["scores"]["stance"][label] for s in res["sentences"]) / 3
-            self.assertAlmostEqual(res["scores"]["stance"][label], mean, places=6)
+            self.assertAlmostEqual(res["scores"]["stance"][label], mean, places=5)  # scores travel with six decimals
 
     def test_unsplit_with_explain(self):
         r = self.request({"id": "a", "text": "They will send more tanks and troops to the border.",
