@@ -308,24 +308,10 @@ static void on_reply(struct brk *b, struct peer *p, zmq_msg_t *f, size_t n)
 static void on_back(struct brk *b)
 {
     zmq_msg_t f[BACK_FRAMES];
-    size_t n = 0, at;
-    int more = 1;
+    size_t n, at;
     struct peer *p;
 
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, b->back, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        more = zmq_msg_more(&m);
-        if (n < BACK_FRAMES) {
-            zmq_msg_init(&f[n]);
-            zmq_msg_move(&f[n++], &m);
-        }
-        zmq_msg_close(&m);
-    }
+    n = front_recv_frames(b->back, f, BACK_FRAMES);
     if (n < 3 || !frame_is(&f[1], UP_PROTOCOL)) {
         if (n > 0)
             log_warn("back end: a message that is not of the upstream protocol");

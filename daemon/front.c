@@ -208,3 +208,25 @@ enum front_status front_read(void *front, int secure, struct pending *p, char *m
     }
     return FRONT_OK;
 }
+
+size_t front_recv_frames(void *sock, zmq_msg_t *f, size_t max)
+{
+    size_t n = 0;
+    int more = 1;
+
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        more = zmq_msg_more(&m);
+        if (n < max) {
+            zmq_msg_init(&f[n]);
+            zmq_msg_move(&f[n++], &m);
+        }
+        zmq_msg_close(&m);
+    }
+    return n;
+}

@@ -230,23 +230,7 @@ static int frame_is(zmq_msg_t *m, const char *s)
 static void on_up(struct broker *b)
 {
     zmq_msg_t f[UP_FRAMES];
-    size_t n = 0;
-    int more = 1;
-
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, b->up, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        more = zmq_msg_more(&m);
-        if (n < UP_FRAMES) {
-            zmq_msg_init(&f[n]);
-            zmq_msg_move(&f[n++], &m);
-        }
-        zmq_msg_close(&m);
-    }
+    size_t n = front_recv_frames(b->up, f, UP_FRAMES);
     if (n == 0)
         return;
     if (n < 2 || !frame_is(&f[0], UP_PROTOCOL)) {

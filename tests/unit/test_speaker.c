@@ -13,23 +13,6 @@
 #define CASES "tests/speaker_cases.txt"
 #define ARROW " => "
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = xmalloc(cap);
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap)
-            buf = xrealloc(buf, cap *= 2);
-    }
-    fclose(f);
-    *len = n;
-    return buf;
-}
-
 struct expect {
     const char *sent, *who;   /* borrowed from the file buffer */
     size_t sent_len, who_len;
@@ -94,7 +77,7 @@ static size_t find_arrow(const char *line, size_t n)
 static size_t run_file(void)
 {
     size_t len;
-    char *buf = slurp(CASES, &len);
+    char *buf = check_slurp(CASES, &len);
     CHECK(buf != NULL);
     if (!buf)
         return 0;

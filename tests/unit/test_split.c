@@ -13,23 +13,6 @@
 
 #define CASES "tests/split_cases.txt"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = xmalloc(cap);
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap)
-            buf = xrealloc(buf, cap *= 2);
-    }
-    fclose(f);
-    *len = n;
-    return buf;
-}
-
 static size_t count_chars(const char *s, size_t n)
 {
     size_t c = 0;
@@ -100,7 +83,7 @@ static void run_case(const char *name, int line, const char *in, size_t n,
 static size_t run_file(void)
 {
     size_t len;
-    char *buf = slurp(CASES, &len);
+    char *buf = check_slurp(CASES, &len);
     CHECK(buf != NULL);
     if (!buf)
         return 0;
