@@ -318,6 +318,14 @@ else
 fi
 
 rec "{\"k\":\"meta_end\",\"load_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"seconds\":$(($(date +%s) - START))}"
+say "broker overhead and scale-out (bench/broker.sh)"
+{ printf '\n## 6. Broker overhead and scale-out (issue 7; 4 clients, single sentences)\n\n'
+  OUT="$OUT" sh bench/broker.sh || echo "(broker bench failed: see $OUT/broker.log)"
+  printf '\nOn this machine the broker, the daemons and the load generator share two cores, so\nextra daemons add little; on separate machines each daemon brings its own cores.\n'
+} >"$OUT/broker.md"
 say "done"
 $PY bench/report.py "$R" "$OUT/results.md"
-exit $?
+rc=$?
+cat "$OUT/broker.md"
+cat "$OUT/broker.md" >>"$OUT/results.md"
+exit $rc
