@@ -53,7 +53,7 @@ SKLEARN_CS = [0.1, 0.3, 1.0, 3.0]
 # Published NBSVM-bi accuracies (Wang & Manning 2012, table 2).
 NBSVM_BI = {"subj": 93.2, "cr": 81.8, "mpqa": 86.3}
 
-TIMEOUT_TRAIN = 900   # one stance-train train / cv run
+TIMEOUT_TRAIN = 1700  # one stance-train train / eval / cv run (char n-grams train slowly)
 TIMEOUT_FAST = 300    # one fastText call
 
 
