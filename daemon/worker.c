@@ -21,20 +21,25 @@ struct job {
     struct proto_request req;
     enum proto_code code;       /* outcome, for stats */
     size_t texts;               /* texts classified, for stats */
+    struct proto_out out;       /* the reply, its buffer reused from request to request */
     char err[512];
 };
 
-static char *fail(struct job *j, enum proto_code code, size_t *len)
+/* A reply buffer that grew beyond this for one huge request is given back
+ * after it, rather than held by an idle worker. */
+#define KEEP_REPLY_BYTES (1024 * 1024)
+
+static void fail(struct job *j, enum proto_code code)
 {
     j->code = code;
-    return proto_error_reply(j->req.id, code, j->err, len);
+    proto_out_reset(&j->out, KEEP_REPLY_BYTES);
+    proto_out_error(&j->out, j->req.id, code, j->err);
 }
 
-static char *finish(cJSON *reply, size_t *len)
+static void finish(struct job *j, cJSON *reply)
 {
-    char *s = proto_print(reply, len);
+    proto_out_tree(&j->out, reply);
     cJSON_Delete(reply);
-    return s;
 }
 
 /* Picks the requested models out of set, in the request's order, or all
@@ -75,21 +80,18 @@ static enum proto_code doc_code(enum doc_status st)
     return PROTO_INTERNAL;
 }
 
-static char *classify(struct job *j, size_t *len)
+static void classify(struct job *j)
 {
     struct modelset *set = registry_acquire(j->srv->models);
     struct doc_model *models = xcalloc(set->n ? set->n : 1, sizeof *models);
     struct doc_options opt = { j->req.split, j->req.explain, j->srv->conf->limits.max_sentences };
     size_t nmodels = pick_models(j, set, models);
-    cJSON *reply = NULL, *results;
-    char *out = NULL;
 
     if (nmodels == 0) {
-        out = fail(j, PROTO_UNKNOWN_MODEL, len);
+        fail(j, PROTO_UNKNOWN_MODEL);
         goto done;
     }
-    reply = proto_reply_new(j->req.id);
-    results = cJSON_AddArrayToObject(reply, "results");
+    proto_out_results_begin(&j->out, j->req.id);
     for (size_t i = 0; i < j->req.ntexts; i++) {
         struct doc_result *d;
         char why[400];
@@ -102,32 +104,26 @@ static char *classify(struct job *j, size_t *len)
                 snprintf(j->err, sizeof j->err, "%s", why);
             if (st == DOC_FAILED)
                 log_error("internal: scoring failed: %s", why);
-            out = fail(j, doc_code(st), len);
+            fail(j, doc_code(st));
             goto done;
         }
         /* The sentence budget is per request, shared by its texts. */
         opt.max_sentences -= d->split ? d->nunits : 0;
-        cJSON_AddItemToArray(results, proto_render_doc(d));
+        proto_out_doc(&j->out, d);
         doc_free(&d);
     }
+    proto_out_results_end(&j->out);
     j->texts = j->req.ntexts;
-    /* Printed before the set is released: the tree quotes label names
-     * the bundles own. */
-    out = finish(reply, len);
-    reply = NULL;
 done:
-    cJSON_Delete(reply);
     free(models);
     registry_release(j->srv->models, &set);
-    return out;
 }
 
-static char *list_models(struct job *j, size_t *len)
+static void list_models(struct job *j)
 {
     struct modelset *set = registry_acquire(j->srv->models);
     cJSON *reply = proto_reply_new(j->req.id);
     cJSON *arr = cJSON_AddArrayToObject(reply, "models");
-    char *out;
 
     for (size_t i = 0; i < set->n; i++) {
         cJSON *d = bundle_describe(set->models[i].bundle);
@@ -140,12 +136,11 @@ static char *list_models(struct job *j, size_t *len)
         cJSON_AddItemToArray(arr, d);
     }
     cJSON_AddNumberToObject(reply, "generation", (double)set->generation);
-    out = finish(reply, len);
+    finish(j, reply);
     registry_release(j->srv->models, &set);
-    return out;
 }
 
-static char *reload(struct job *j, int internal, size_t *len)
+static void reload(struct job *j, int internal)
 {
     char why[480];
     struct conf *c = conf_load(j->srv->conf->path, why, sizeof why);
@@ -165,15 +160,17 @@ static char *reload(struct job *j, int internal, size_t *len)
             cJSON_AddItemToArray(names, cJSON_CreateString(set->models[i].name));
         cJSON_AddNumberToObject(reply, "generation", (double)set->generation);
         registry_release(j->srv->models, &set);
-        return finish(reply, len);
+        finish(j, reply);
+        return;
     }
     conf_free(&c);
     log_error("reload failed, the old models keep serving: %s", why);
     snprintf(j->err, sizeof j->err, "%s", why);
-    return fail(j, PROTO_RELOAD_FAILED, len);
+    fail(j, PROTO_RELOAD_FAILED);
 }
 
-static char *handle(struct job *j, const char *body, size_t blen, const struct envelope *env, size_t *len)
+/* Answers one request body into j->out. */
+static void handle(struct job *j, const char *body, size_t blen, const struct envelope *env)
 {
     const struct conf_limits *cl = &j->srv->conf->limits;
     struct proto_limits lim = { cl->max_message_bytes, cl->max_texts, cl->max_text_bytes, cl->max_json_depth };
@@ -181,33 +178,41 @@ static char *handle(struct job *j, const char *body, size_t blen, const struct e
     int internal = env->internal;
     cJSON *reply;
 
-    if (code != PROTO_OK)
-        return fail(j, code, len);
+    if (code != PROTO_OK) {
+        fail(j, code);
+        return;
+    }
     if ((j->req.op == PROTO_OP_STATS || j->req.op == PROTO_OP_RELOAD) && !env->admin && !internal) {
         const char *op = j->req.op == PROTO_OP_STATS ? "stats" : "reload";
         log_warn("refused %s from %s: the key has no admin role", op, env->user[0] ? env->user : "?");
         snprintf(j->err, sizeof j->err, "the %s op needs a key with the admin role", op);
-        return fail(j, PROTO_FORBIDDEN, len);
+        fail(j, PROTO_FORBIDDEN);
+        return;
     }
     switch (j->req.op) {
     case PROTO_OP_CLASSIFY:
-        return classify(j, len);
+        classify(j);
+        return;
     case PROTO_OP_PING:
         reply = proto_reply_new(j->req.id);
         cJSON_AddBoolToObject(reply, "ok", 1);
         cJSON_AddNumberToObject(reply, "version", PROTO_VERSION);
-        return finish(reply, len);
+        finish(j, reply);
+        return;
     case PROTO_OP_MODELS:
-        return list_models(j, len);
+        list_models(j);
+        return;
     case PROTO_OP_STATS:
         reply = proto_reply_new(j->req.id);
         cJSON_AddItemToObject(reply, "stats", stats_render(j->srv->stats));
-        return finish(reply, len);
+        finish(j, reply);
+        return;
     case PROTO_OP_RELOAD:
-        return reload(j, internal, len);
+        reload(j, internal);
+        return;
     }
     snprintf(j->err, sizeof j->err, "unhandled op");
-    return fail(j, PROTO_INTERNAL, len);
+    fail(j, PROTO_INTERNAL);
 }
 
 /* Receives one message of up to 3 frames from the broker. Returns the
@@ -259,8 +264,6 @@ void *worker_main(void *arg)
     for (;;) {
         zmq_msg_t f[3];
         struct envelope env;
-        char *reply;
-        size_t len;
         int n = recv_job(sock, f);
 
         if (n < 0)
@@ -275,7 +278,8 @@ void *worker_main(void *arg)
         j.code = PROTO_OK;
         j.texts = 0;
         j.err[0] = '\0';
-        reply = handle(&j, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), &env, &len);
+        proto_out_reset(&j.out, KEEP_REPLY_BYTES);
+        handle(&j, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), &env);
         proto_request_clear(&j.req);
         zmq_msg_close(&f[2]);
         if (!env.internal)
@@ -283,16 +287,15 @@ void *worker_main(void *arg)
         if (j.code != PROTO_OK)
             log_debug("request failed: %s: %s", proto_code_name(j.code), j.err);
         if (zmq_msg_send(&f[0], sock, ZMQ_SNDMORE) < 0 || zmq_msg_send(&f[1], sock, ZMQ_SNDMORE) < 0 ||
-            zmq_send(sock, reply, len, 0) < 0) {
+            zmq_send(sock, j.out.s, j.out.len, 0) < 0) {
             zmq_msg_close(&f[0]);
             zmq_msg_close(&f[1]);
-            free(reply);
             break;
         }
-        free(reply);
     }
 out:
     zmq_close(sock);
+    proto_out_free(&j.out);
     score_scratch_free(&j.scratch);
     return NULL;
 }

@@ -30,21 +30,6 @@ static void argmax(struct score_result *r, int nlabels)
             r->label = i;
 }
 
-static void free_units(struct doc_unit *u, size_t n, size_t nmodels)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(u[i].speaker);
-        free(u[i].res);
-        if (u[i].explain)
-            for (size_t m = 0; m < nmodels; m++) {
-                free(u[i].explain[m].pro);
-                free(u[i].explain[m].con);
-            }
-        free(u[i].explain);
-    }
-    free(u);
-}
-
 void doc_free(struct doc_result **dp)
 {
     struct doc_result *d;
@@ -52,16 +37,42 @@ void doc_free(struct doc_result **dp)
     if (!dp || !*dp)
         return;
     d = *dp;
-    free_units(d->units, d->nunits, d->nmodels);
-    for (size_t i = 0; i < d->nspeakers; i++) {
-        free(d->speakers[i].name);
-        free(d->speakers[i].res);
-    }
+    free(d->units);
+    free(d->res_block);
+    free(d->speaker_res_block);
+    free(d->explain_block);
+    free(d->reason_block);
+    free(d->names);
     free(d->speakers);
     free(d->summary);
     free(d->counts);
     free(d);
     *dp = NULL;
+}
+
+/* Gives each of the n units its rows of the result blocks: nmodels scores
+ * and, when asked, nmodels explanations of room for k reasons each way. */
+static void make_units(struct doc_result *d, size_t n, size_t k)
+{
+    size_t nm = d->nmodels, cells = n * nm > 0 ? n * nm : 1;
+
+    d->units = xcalloc(n, sizeof *d->units);
+    d->nunits = n;
+    d->res_block = xcalloc(cells, sizeof *d->res_block);
+    if (k) {
+        d->explain_block = xcalloc(cells, sizeof *d->explain_block);
+        d->reason_block = xcalloc(cells * 2 * k, sizeof *d->reason_block);
+    }
+    for (size_t i = 0; i < n; i++) {
+        d->units[i].res = d->res_block + i * nm;
+        if (!k)
+            continue;
+        d->units[i].explain = d->explain_block + i * nm;
+        for (size_t m = 0; m < nm; m++) {
+            d->units[i].explain[m].pro = d->reason_block + ((i * nm + m) * 2) * k;
+            d->units[i].explain[m].con = d->units[i].explain[m].pro + k;
+        }
+    }
 }
 
 /* Scores unit u with every model and, when asked, explains each score. */
@@ -70,9 +81,6 @@ static int score_unit(struct doc_result *d, struct doc_unit *u, const struct doc
 {
     char why[256];
 
-    u->res = xcalloc(d->nmodels, sizeof *u->res);
-    if (opt->explain)
-        u->explain = xcalloc(d->nmodels, sizeof *u->explain);
     for (size_t m = 0; m < d->nmodels; m++) {
         const struct bundle *b = d->models[m].bundle;
         struct doc_explain *e;
@@ -82,8 +90,6 @@ static int score_unit(struct doc_result *d, struct doc_unit *u, const struct doc
         if (!opt->explain)
             continue;
         e = &u->explain[m];
-        e->pro = xcalloc(opt->explain, sizeof *e->pro);
-        e->con = xcalloc(opt->explain, sizeof *e->con);
         /* A model that cannot be explained is reported as such, not as a
          * failed request: the scores are still right. */
         e->available = score_explain(b, s, u->res[m].label, opt->explain,
@@ -94,26 +100,84 @@ static int score_unit(struct doc_result *d, struct doc_unit *u, const struct doc
     return 0;
 }
 
-/* Fills the document summary, the label counts and the speakers from the
- * scored sentences. */
-static void summarise(struct doc_result *d, char **speaker_of)
+static size_t span_len(struct speaker_span sp)
 {
-    d->counts = xcalloc(d->nmodels, sizeof *d->counts);
-    d->speakers = xcalloc(d->nunits ? d->nunits : 1, sizeof *d->speakers);
-    for (size_t i = 0; i < d->nunits; i++) {
-        struct doc_speaker *sp = NULL;
+    return sp.end - sp.start;
+}
 
-        if (speaker_of[i]) {
-            for (size_t k = 0; k < d->nspeakers && !sp; k++)
-                if (strcmp(d->speakers[k].name, speaker_of[i]) == 0)
-                    sp = &d->speakers[k];
-            if (!sp) {
-                sp = &d->speakers[d->nspeakers++];
-                sp->name = xstrdup(speaker_of[i]);
-                sp->res = xcalloc(d->nmodels, sizeof *sp->res);
-            }
-            sp->sentences++;
+static size_t hash_bytes(const char *s, size_t n)
+{
+    size_t h = 14695981039346656037u;    /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+    return h;
+}
+
+/* Gathers the distinct names among the n sentences' speakers who[], in
+ * order of first appearance, into d->speakers (names copied once into
+ * d->names), and sets each unit's speaker and speaker_of[i] to its
+ * speaker's index, or SIZE_MAX. A hash keeps this linear however many
+ * speakers a hostile document names. */
+static void gather_speakers(struct doc_result *d, const struct speaker_span *who, size_t *speaker_of)
+{
+    size_t n = d->nunits, cap = 16, bytes = 0;
+    struct speaker_span *first;    /* the first span of each speaker */
+    size_t *slot;                  /* speaker index + 1; 0 when empty */
+    char *p;
+
+    while (cap < 2 * n)
+        cap *= 2;
+    slot = xcalloc(cap, sizeof *slot);
+    first = xcalloc(n, sizeof *first);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = span_len(who[i]), k;
+        const char *name = d->text + who[i].start;
+
+        speaker_of[i] = SIZE_MAX;
+        if (!SPEAKER_FOUND(who[i]))
+            continue;
+        for (k = hash_bytes(name, len) & (cap - 1); slot[k]; k = (k + 1) & (cap - 1)) {
+            struct speaker_span f = first[slot[k] - 1];
+            if (span_len(f) == len && memcmp(d->text + f.start, name, len) == 0)
+                break;
         }
+        if (!slot[k]) {
+            first[d->nspeakers] = who[i];
+            slot[k] = ++d->nspeakers;
+            bytes += len + 1;
+        }
+        speaker_of[i] = slot[k] - 1;
+    }
+    d->speakers = xcalloc(d->nspeakers ? d->nspeakers : 1, sizeof *d->speakers);
+    d->names = p = xmalloc(bytes ? bytes : 1);
+    for (size_t k = 0; k < d->nspeakers; k++) {
+        memcpy(p, d->text + first[k].start, span_len(first[k]));
+        p[span_len(first[k])] = '\0';
+        d->speakers[k].name = p;
+        p += span_len(first[k]) + 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (speaker_of[i] != SIZE_MAX)
+            d->units[i].speaker = d->speakers[speaker_of[i]].name;
+    free(first);
+    free(slot);
+}
+
+/* Fills the document summary, the label counts and the speakers' scores
+ * from the scored sentences. */
+static void summarise(struct doc_result *d, const size_t *speaker_of)
+{
+    size_t ns = d->nspeakers * d->nmodels;
+
+    d->speaker_res_block = xcalloc(ns ? ns : 1, sizeof *d->speaker_res_block);
+    d->counts = xcalloc(d->nmodels, sizeof *d->counts);
+    for (size_t k = 0; k < d->nspeakers; k++)
+        d->speakers[k].res = d->speaker_res_block + k * d->nmodels;
+    for (size_t i = 0; i < d->nunits; i++) {
+        struct doc_speaker *sp = speaker_of[i] == SIZE_MAX ? NULL : &d->speakers[speaker_of[i]];
+
+        if (sp)
+            sp->sentences++;
         for (size_t m = 0; m < d->nmodels; m++) {
             int nl = bundle_label_count(d->models[m].bundle);
             d->counts[m][d->units[i].res[m].label]++;
@@ -142,7 +206,9 @@ static enum doc_status analyze_split(struct doc_result *d, const struct doc_opti
 {
     struct sentence *sents = NULL;
     size_t n = split_sentences(d->text, d->len, &sents);
-    char **speaker_of;
+    struct speaker_span *who;
+    size_t *speaker_of;
+    enum doc_status st = DOC_OK;
 
     if (n == 0) {
         free(sents);
@@ -154,30 +220,26 @@ static enum doc_status analyze_split(struct doc_result *d, const struct doc_opti
         snprintf(err, errlen, "the text holds %zu sentences; the limit is %zu", n, opt->max_sentences);
         return DOC_TOO_MANY_SENTENCES;
     }
-    speaker_of = xcalloc(n, sizeof *speaker_of);
-    speaker_attribute(d->text, d->len, sents, n, speaker_of);
-    d->units = xcalloc(n, sizeof *d->units);
-    d->nunits = n;
+    make_units(d, n, opt->explain);
     for (size_t i = 0; i < n; i++) {
         d->units[i].start = sents[i].start;
         d->units[i].end = sents[i].end;
         d->units[i].char_start = sents[i].char_start;
         d->units[i].char_end = sents[i].char_end;
     }
+    who = xcalloc(n, sizeof *who);
+    speaker_of = xcalloc(n, sizeof *speaker_of);
+    speaker_find(d->text, d->len, sents, n, who);
     free(sents);
-    for (size_t i = 0; i < n; i++)
-        if (score_unit(d, &d->units[i], opt, s, err, errlen) < 0) {
-            for (size_t k = 0; k < n; k++)
-                free(speaker_of[k]);
-            free(speaker_of);
-            return DOC_FAILED;
-        }
-    summarise(d, speaker_of);
-    /* The units take over the names; summarise copied what it needed. */
-    for (size_t i = 0; i < n; i++)
-        d->units[i].speaker = speaker_of[i];
+    gather_speakers(d, who, speaker_of);
+    free(who);
+    for (size_t i = 0; i < n && st == DOC_OK; i++)
+        if (score_unit(d, &d->units[i], opt, s, err, errlen) < 0)
+            st = DOC_FAILED;
+    if (st == DOC_OK)
+        summarise(d, speaker_of);
     free(speaker_of);
-    return DOC_OK;
+    return st;
 }
 
 enum doc_status doc_analyze(const char *text, size_t len,
@@ -208,8 +270,7 @@ enum doc_status doc_analyze(const char *text, size_t len,
     if (opt->split) {
         st = analyze_split(d, opt, s, err, errlen);
     } else {
-        d->units = xcalloc(1, sizeof *d->units);
-        d->nunits = 1;
+        make_units(d, 1, opt->explain);
         d->units[0].end = len;
         d->units[0].char_end = text_char_count(text, len);
         if (score_unit(d, &d->units[0], opt, s, err, errlen) < 0)

@@ -26,13 +26,13 @@ struct doc_explain {
 struct doc_unit {
     size_t start, end;            /* byte range in the text */
     size_t char_start, char_end;  /* the same in code points */
-    char *speaker;                /* NULL when no speaker was found */
+    const char *speaker;          /* NULL when no speaker was found */
     struct score_result *res;     /* one per model */
     struct doc_explain *explain;  /* one per model, NULL unless asked */
 };
 
 struct doc_speaker {
-    char *name;
+    const char *name;
     size_t sentences;
     struct score_result *res;     /* one per model: mean of its sentences' scores */
 };
@@ -49,6 +49,13 @@ struct doc_result {
     size_t nunits;
     struct doc_speaker *speakers; /* in order of first appearance (split only) */
     size_t nspeakers;
+    /* The storage behind the pointers above, one block each rather than
+     * a few allocations per sentence: */
+    struct score_result *res_block;   /* every unit's res */
+    struct score_result *speaker_res_block;
+    struct doc_explain *explain_block;
+    struct score_reason *reason_block;
+    char *names;                      /* the speaker names, each NUL-terminated */
 };
 
 struct doc_options {

@@ -357,157 +357,378 @@ char *proto_print(const cJSON *reply, size_t *len)
     return s;
 }
 
-char *proto_error_reply(const cJSON *id, enum proto_code code, const char *message, size_t *len)
-{
-    cJSON *r = proto_reply_new(id);
-    cJSON *e = cJSON_AddObjectToObject(r, "error");
-    char *s, *msg = xstrdup(message ? message : "");
+/* ---- the reply writer ---- */
 
-    trim_utf8(msg);
-    cJSON_AddStringToObject(e, "code", proto_code_name(code));
-    cJSON_AddStringToObject(e, "message", msg);
-    free(msg);
-    s = proto_print(r, len);
-    cJSON_Delete(r);
-    return s;
+/* Room for n more bytes and the NUL. */
+static char *room(struct proto_out *o, size_t n)
+{
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = o->cap ? o->cap : 1024;
+        while (o->len + n + 1 > cap)
+            cap *= 2;
+        o->s = xrealloc(o->s, cap);
+        o->cap = cap;
+    }
+    return o->s + o->len;
 }
 
-/* Numbers are formatted once, by us: cJSON's own number printing formats,
- * reads back and reformats every double to round-trip it, which was a
- * third of the daemon's time on documents. */
-static cJSON *raw_number(double x)
+static void put(struct proto_out *o, const char *s, size_t n)
 {
-    char buf[32];
-    if (!isfinite(x))
-        return cJSON_CreateNull();
-    snprintf(buf, sizeof buf, "%.6g", x);
-    return cJSON_CreateRaw(buf);
+    memcpy(room(o, n), s, n);
+    o->len += n;
+    o->s[o->len] = '\0';
 }
 
-/* A probability to six decimals by integer arithmetic: the daemon writes
- * several per sentence, and printf's float conversion is the slow part. */
-static cJSON *raw_probability(double p)
+#define PUT(o, lit) put(o, lit, sizeof lit - 1)
+
+static void put_char(struct proto_out *o, char c)
 {
-    char buf[16];
+    *room(o, 1) = c;
+    o->s[++o->len] = '\0';
+}
+
+/* A JSON string escaped as cJSON escapes it: the quote, the backslash and
+ * control characters; everything else, UTF-8 included, as it is. Runs of
+ * plain bytes are copied whole, as sentences are mostly plain. */
+static void put_string(struct proto_out *o, const char *s, size_t n)
+{
+    size_t i = 0;
+
+    put_char(o, '"');
+    while (i < n) {
+        size_t j = i;
+        while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
+            j++;
+        put(o, s + i, j - i);
+        if (j == n)
+            break;
+        unsigned char c = (unsigned char)s[j];
+        char esc[8];
+        switch (c) {
+        case '"': put(o, "\\\"", 2); break;
+        case '\\': put(o, "\\\\", 2); break;
+        case '\b': put(o, "\\b", 2); break;
+        case '\f': put(o, "\\f", 2); break;
+        case '\n': put(o, "\\n", 2); break;
+        case '\r': put(o, "\\r", 2); break;
+        case '\t': put(o, "\\t", 2); break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            put(o, esc, 6);
+        }
+        i = j + 1;
+    }
+    put_char(o, '"');
+}
+
+static void put_cstring(struct proto_out *o, const char *s)
+{
+    put_string(o, s, strlen(s));
+}
+
+/* "key": */
+static void put_key(struct proto_out *o, const char *key)
+{
+    put_cstring(o, key);
+    put_char(o, ':');
+}
+
+static void put_size(struct proto_out *o, size_t v)
+{
+    char buf[24];
+    int i = sizeof buf;
+
+    do
+        buf[--i] = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    put(o, buf + i, sizeof buf - (size_t)i);
+}
+
+/* A probability to six decimals by integer arithmetic: several per
+ * sentence, and printf's float conversion is the slow part. */
+static void put_probability(struct proto_out *o, double p)
+{
+    char buf[8];
     long v = lround(p * 1e6);
-    if (!(v > 0))
-        return cJSON_CreateRaw("0");
-    if (v >= 1000000)
-        return cJSON_CreateRaw("1");
+    int end = 8;
+
+    if (!(v > 0)) {
+        put_char(o, '0');
+        return;
+    }
+    if (v >= 1000000) {
+        put_char(o, '1');
+        return;
+    }
     memcpy(buf, "0.", 2);
     for (int i = 7; i >= 2; i--, v /= 10)
         buf[i] = (char)('0' + v % 10);
-    int end = 8;
     while (buf[end - 1] == '0')
         end--;
-    buf[end] = '\0';
-    return cJSON_CreateRaw(buf);
+    put(o, buf, (size_t)end);
 }
 
-static cJSON *render_scores(const struct bundle *b, const struct score_result *r)
+/* An explanation weight: six significant digits, null when not finite. */
+static void put_weight(struct proto_out *o, double x)
 {
-    cJSON *o = cJSON_CreateObject();
-    for (int l = 0; l < bundle_label_count(b); l++)
-        cJSON_AddItemToObject(o, bundle_label(b, l), raw_probability(r->prob[l]));
-    return o;
+    char buf[32];
+
+    if (!isfinite(x)) {
+        PUT(o, "null");
+        return;
+    }
+    put(o, buf, (size_t)snprintf(buf, sizeof buf, "%.6g", x));
 }
 
-/* {"label": {model: label}, "scores": {model: {label: p}}} into o. */
-static void render_labels(cJSON *o, const struct doc_result *d, const struct score_result *res)
+/* The id as the request gave it: strings escaped here, the other scalars
+ * printed by cJSON so that numbers come out exactly as they always have. */
+static void put_id(struct proto_out *o, const cJSON *id)
 {
-    cJSON *label = cJSON_AddObjectToObject(o, "label");
-    cJSON *scores = cJSON_AddObjectToObject(o, "scores");
+    char buf[64];
 
+    if (!id || cJSON_IsNull(id)) {
+        PUT(o, "null");
+    } else if (cJSON_IsString(id)) {
+        put_cstring(o, id->valuestring);
+    } else if (cJSON_PrintPreallocated((cJSON *)id, buf, sizeof buf, 0)) {
+        put(o, buf, strlen(buf));
+    } else {
+        char *s = cJSON_PrintUnformatted(id);
+        if (s)
+            put(o, s, strlen(s));
+        else
+            PUT(o, "null");
+        free(s);
+    }
+}
+
+void proto_out_reset(struct proto_out *o, size_t keep)
+{
+    if (o->cap > keep)
+        proto_out_free(o);
+    o->len = 0;
+    if (o->s)
+        o->s[0] = '\0';
+}
+
+void proto_out_free(struct proto_out *o)
+{
+    free(o->s);
+    memset(o, 0, sizeof *o);
+}
+
+void proto_out_tree(struct proto_out *o, const cJSON *reply)
+{
+    size_t len;
+    char *s = proto_print(reply, &len);
+
+    put(o, s, len);
+    free(s);
+}
+
+void proto_out_error(struct proto_out *o, const cJSON *id, enum proto_code code, const char *message)
+{
+    char *msg = xstrdup(message ? message : "");
+
+    trim_utf8(msg);
+    PUT(o, "{\"id\":");
+    put_id(o, id);
+    PUT(o, ",\"error\":{\"code\":");
+    put_cstring(o, proto_code_name(code));
+    PUT(o, ",\"message\":");
+    put_cstring(o, msg);
+    PUT(o, "}}");
+    free(msg);
+}
+
+char *proto_error_reply(const cJSON *id, enum proto_code code, const char *message, size_t *len)
+{
+    struct proto_out o = { 0 };
+
+    proto_out_error(&o, id, code, message);
+    *len = o.len;
+    return o.s;
+}
+
+void proto_out_results_begin(struct proto_out *o, const cJSON *id)
+{
+    PUT(o, "{\"id\":");
+    put_id(o, id);
+    PUT(o, ",\"results\":[");
+}
+
+void proto_out_results_end(struct proto_out *o)
+{
+    PUT(o, "]}");
+}
+
+/* {label: p, ...} */
+static void put_scores(struct proto_out *o, const struct bundle *b, const struct score_result *r)
+{
+    put_char(o, '{');
+    for (int l = 0; l < bundle_label_count(b); l++) {
+        if (l > 0)
+            put_char(o, ',');
+        put_key(o, bundle_label(b, l));
+        put_probability(o, r->prob[l]);
+    }
+    put_char(o, '}');
+}
+
+/* "label":{model:label},"scores":{model:{label:p}} */
+static void put_labels(struct proto_out *o, const struct doc_result *d, const struct score_result *res)
+{
+    PUT(o, "\"label\":{");
     for (size_t m = 0; m < d->nmodels; m++) {
-        const struct bundle *b = d->models[m].bundle;
-        cJSON_AddStringToObject(label, d->models[m].name, bundle_label(b, res[m].label));
-        cJSON_AddItemToObject(scores, d->models[m].name, render_scores(b, &res[m]));
+        if (m > 0)
+            put_char(o, ',');
+        put_key(o, d->models[m].name);
+        put_cstring(o, bundle_label(d->models[m].bundle, res[m].label));
     }
+    PUT(o, "},\"scores\":{");
+    for (size_t m = 0; m < d->nmodels; m++) {
+        if (m > 0)
+            put_char(o, ',');
+        put_key(o, d->models[m].name);
+        put_scores(o, d->models[m].bundle, &res[m]);
+    }
+    put_char(o, '}');
 }
 
-static cJSON *render_reasons(const struct score_reason *r, size_t n)
+/* [[feature, weight], ...] */
+static void put_reasons(struct proto_out *o, const struct score_reason *r, size_t n)
 {
-    cJSON *a = cJSON_CreateArray();
+    put_char(o, '[');
     for (size_t i = 0; i < n; i++) {
-        cJSON *pair = cJSON_CreateArray();
-        cJSON_AddItemToArray(pair, cJSON_CreateString(r[i].feature));
-        cJSON_AddItemToArray(pair, raw_number(r[i].weight));
-        cJSON_AddItemToArray(a, pair);
+        if (i > 0)
+            put_char(o, ',');
+        put_char(o, '[');
+        put_cstring(o, r[i].feature);
+        put_char(o, ',');
+        put_weight(o, r[i].weight);
+        put_char(o, ']');
     }
-    return a;
+    put_char(o, ']');
 }
 
-static void render_explain(cJSON *o, const struct doc_result *d, const struct doc_unit *u)
+/* ,"explain":{model: {"for": [...], "against": [...]} or null}, when asked */
+static void put_explain(struct proto_out *o, const struct doc_result *d, const struct doc_unit *u)
 {
-    cJSON *ex;
-
     if (!u->explain)
         return;
-    ex = cJSON_AddObjectToObject(o, "explain");
+    PUT(o, ",\"explain\":{");
     for (size_t m = 0; m < d->nmodels; m++) {
         const struct doc_explain *e = &u->explain[m];
-        cJSON *one;
+        if (m > 0)
+            put_char(o, ',');
+        put_key(o, d->models[m].name);
         if (!e->available) {
-            cJSON_AddNullToObject(ex, d->models[m].name);
+            PUT(o, "null");
             continue;
         }
-        one = cJSON_AddObjectToObject(ex, d->models[m].name);
-        cJSON_AddItemToObject(one, "for", render_reasons(e->pro, e->npro));
-        cJSON_AddItemToObject(one, "against", render_reasons(e->con, e->ncon));
+        PUT(o, "{\"for\":");
+        put_reasons(o, e->pro, e->npro);
+        PUT(o, ",\"against\":");
+        put_reasons(o, e->con, e->ncon);
+        put_char(o, '}');
     }
+    put_char(o, '}');
 }
 
-static cJSON *render_sentence(const struct doc_result *d, const struct doc_unit *u)
+static void put_sentence(struct proto_out *o, const struct doc_result *d, const struct doc_unit *u)
 {
-    cJSON *o = cJSON_CreateObject();
-    char *text = xstrndup(d->text + u->start, u->end - u->start);
-
-    cJSON_AddStringToObject(o, "text", text);
-    free(text);
-    cJSON_AddNumberToObject(o, "start", (double)u->start);
-    cJSON_AddNumberToObject(o, "end", (double)u->end);
-    cJSON_AddNumberToObject(o, "char_start", (double)u->char_start);
-    cJSON_AddNumberToObject(o, "char_end", (double)u->char_end);
+    PUT(o, "{\"text\":");
+    put_string(o, d->text + u->start, u->end - u->start);
+    PUT(o, ",\"start\":");
+    put_size(o, u->start);
+    PUT(o, ",\"end\":");
+    put_size(o, u->end);
+    PUT(o, ",\"char_start\":");
+    put_size(o, u->char_start);
+    PUT(o, ",\"char_end\":");
+    put_size(o, u->char_end);
+    PUT(o, ",\"speaker\":");
     if (u->speaker)
-        cJSON_AddStringToObject(o, "speaker", u->speaker);
+        put_cstring(o, u->speaker);
     else
-        cJSON_AddNullToObject(o, "speaker");
-    render_labels(o, d, u->res);
-    render_explain(o, d, u);
-    return o;
+        PUT(o, "null");
+    put_char(o, ',');
+    put_labels(o, d, u->res);
+    put_explain(o, d, u);
+    put_char(o, '}');
+}
+
+/* "counts":{model:{label:n}},"speakers":{name:{model:{...}}} */
+static void put_summary(struct proto_out *o, const struct doc_result *d)
+{
+    PUT(o, ",\"counts\":{");
+    for (size_t m = 0; m < d->nmodels; m++) {
+        const struct bundle *b = d->models[m].bundle;
+        if (m > 0)
+            put_char(o, ',');
+        put_key(o, d->models[m].name);
+        put_char(o, '{');
+        for (int l = 0; l < bundle_label_count(b); l++) {
+            if (l > 0)
+                put_char(o, ',');
+            put_key(o, bundle_label(b, l));
+            put_size(o, d->counts[m][l]);
+        }
+        put_char(o, '}');
+    }
+    PUT(o, "},\"speakers\":{");
+    for (size_t k = 0; k < d->nspeakers; k++) {
+        const struct doc_speaker *sp = &d->speakers[k];
+        if (k > 0)
+            put_char(o, ',');
+        put_key(o, sp->name);
+        put_char(o, '{');
+        for (size_t m = 0; m < d->nmodels; m++) {
+            const struct bundle *b = d->models[m].bundle;
+            if (m > 0)
+                put_char(o, ',');
+            put_key(o, d->models[m].name);
+            PUT(o, "{\"label\":");
+            put_cstring(o, bundle_label(b, sp->res[m].label));
+            PUT(o, ",\"scores\":");
+            put_scores(o, b, &sp->res[m]);
+            PUT(o, ",\"sentences\":");
+            put_size(o, sp->sentences);
+            put_char(o, '}');
+        }
+        put_char(o, '}');
+    }
+    put_char(o, '}');
+}
+
+void proto_out_doc(struct proto_out *o, const struct doc_result *d)
+{
+    if (o->len > 0 && o->s[o->len - 1] != '[')
+        put_char(o, ',');
+    put_char(o, '{');
+    put_labels(o, d, d->summary);
+    if (!d->split) {
+        put_explain(o, d, &d->units[0]);
+        put_char(o, '}');
+        return;
+    }
+    put_summary(o, d);
+    PUT(o, ",\"sentences\":[");
+    for (size_t i = 0; i < d->nunits; i++) {
+        if (i > 0)
+            put_char(o, ',');
+        put_sentence(o, d, &d->units[i]);
+    }
+    PUT(o, "]}");
 }
 
 cJSON *proto_render_doc(const struct doc_result *d)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *counts, *speakers, *sentences;
+    struct proto_out o = { 0 };
+    cJSON *tree;
 
-    render_labels(o, d, d->summary);
-    if (!d->split) {
-        render_explain(o, d, &d->units[0]);
-        return o;
-    }
-    counts = cJSON_AddObjectToObject(o, "counts");
-    for (size_t m = 0; m < d->nmodels; m++) {
-        const struct bundle *b = d->models[m].bundle;
-        cJSON *c = cJSON_AddObjectToObject(counts, d->models[m].name);
-        for (int l = 0; l < bundle_label_count(b); l++)
-            cJSON_AddNumberToObject(c, bundle_label(b, l), (double)d->counts[m][l]);
-    }
-    speakers = cJSON_AddObjectToObject(o, "speakers");
-    for (size_t k = 0; k < d->nspeakers; k++) {
-        const struct doc_speaker *sp = &d->speakers[k];
-        cJSON *so = cJSON_AddObjectToObject(speakers, sp->name);
-        for (size_t m = 0; m < d->nmodels; m++) {
-            const struct bundle *b = d->models[m].bundle;
-            cJSON *mo = cJSON_AddObjectToObject(so, d->models[m].name);
-            cJSON_AddStringToObject(mo, "label", bundle_label(b, sp->res[m].label));
-            cJSON_AddItemToObject(mo, "scores", render_scores(b, &sp->res[m]));
-            cJSON_AddNumberToObject(mo, "sentences", (double)sp->sentences);
-        }
-    }
-    sentences = cJSON_AddArrayToObject(o, "sentences");
-    for (size_t i = 0; i < d->nunits; i++)
-        cJSON_AddItemToArray(sentences, render_sentence(d, &d->units[i]));
-    return o;
+    proto_out_doc(&o, d);
+    tree = cJSON_ParseWithLength(o.s, o.len);
+    proto_out_free(&o);
+    return tree;
 }

@@ -81,17 +81,53 @@ cJSON *proto_peek_id(const char *body, size_t len, size_t max_len);
 /* A new reply object {"id": <copy of id, or null>}. Caller owns it. */
 cJSON *proto_reply_new(const cJSON *id);
 
-/* The serialised error reply {"id":..,"error":{"code":..,"message":..}}.
- * message is cut before any invalid UTF-8 (such as a character split by
- * truncation) so that the reply stays valid. Caller owns the result (free()); *len receives its length. */
-char *proto_error_reply(const cJSON *id, enum proto_code code, const char *message, size_t *len);
-
-/* Renders one text's analysis as a `results` entry (see docs/protocol.md).
- * Caller owns the result. */
-cJSON *proto_render_doc(const struct doc_result *d);
-
 /* Serialises reply without spaces. Caller owns the result (free());
  * *len receives its length. */
 char *proto_print(const cJSON *reply, size_t *len);
+
+/* A reply written straight into one growing buffer, for the replies that
+ * carry data per sentence: building a cJSON tree for them (a node, a key
+ * copy and a number string per field) cost more than scoring the sentences.
+ * The output is byte for byte what cJSON_PrintUnformatted prints for the
+ * same reply. Start from a zeroed struct; the buffer is reused across
+ * replies after proto_out_reset. */
+struct proto_out {
+    char *s;        /* the reply so far, NUL-terminated; owned; NULL before the first write */
+    size_t len;
+    size_t cap;
+};
+
+/* Empties o, keeping its buffer unless that grew beyond keep bytes. */
+void proto_out_reset(struct proto_out *o, size_t keep);
+
+/* Frees o's buffer and zeroes it. */
+void proto_out_free(struct proto_out *o);
+
+/* Writes the start of a classify reply, {"id":<id or null>,"results":[ */
+void proto_out_results_begin(struct proto_out *o, const cJSON *id);
+
+/* Writes one text's analysis as the next `results` entry (see
+ * docs/protocol.md). */
+void proto_out_doc(struct proto_out *o, const struct doc_result *d);
+
+/* Closes what proto_out_results_begin opened. */
+void proto_out_results_end(struct proto_out *o);
+
+/* Writes the whole error reply {"id":..,"error":{"code":..,"message":..}};
+ * message is cut before any invalid UTF-8 (such as a character split by
+ * truncation) so that the reply stays valid. */
+void proto_out_error(struct proto_out *o, const cJSON *id, enum proto_code code, const char *message);
+
+/* Writes reply, a tree, as proto_print would. */
+void proto_out_tree(struct proto_out *o, const cJSON *reply);
+
+/* proto_out_error into a new string. Caller owns the result (free());
+ * *len receives its length. */
+char *proto_error_reply(const cJSON *id, enum proto_code code, const char *message, size_t *len);
+
+/* One text's analysis as a `results` entry in tree form, for callers that
+ * inspect it (the fuzz target); parsed back from proto_out_doc's output,
+ * so it holds the same fields. Caller owns the result. */
+cJSON *proto_render_doc(const struct doc_result *d);
 
 #endif

@@ -10,6 +10,7 @@
 #include "text.h"
 #include "xalloc.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct tok {
     enum tok_kind kind;
     int cap;               /* a word starting with a capital letter */
     int quoted;            /* inside a quotation */
+    unsigned lists;        /* the word lists below that hold this word (L_ bits) */
 };
 
 struct toks {
@@ -114,21 +116,70 @@ static const char *const titles[] = {
     "King", "Queen", "Prince", "Judge", "Commissioner", "Envoy",
 };
 
-#define IN(list, s, t) in_list(s, t, list, sizeof list / sizeof list[0])
+/* The patterns ask of a word, again and again, whether it is in one of
+ * the lists above. Each word token is looked up once, when it is cut, in
+ * one hash of every listed word, and carries the answer as a bit set. */
+enum {
+    L_SPEECH_VERBS = 1 << 0, L_ADVERBS = 1 << 1, L_PASSIVE = 1 << 2,
+    L_DETERMINERS = 1 << 3, L_CONNECTORS = 1 << 4, L_NOT_NAMES = 1 << 5,
+    L_PLURAL_ROLES = 1 << 6, L_PHRASE_STOPS = 1 << 7, L_JOINS = 1 << 8,
+    L_PRONOUNS = 1 << 9, L_TITLES = 1 << 10
+};
 
-static int in_list(const char *s, const struct tok *t,
-                   const char *const *list, size_t n)
+#define LIST(words, bit) { words, sizeof words / sizeof words[0], bit }
+static const struct {
+    const char *const *words;
+    size_t n;
+    unsigned bit;
+} lists[] = {
+    LIST(speech_verbs, L_SPEECH_VERBS), LIST(adverbs, L_ADVERBS), LIST(passive, L_PASSIVE),
+    LIST(determiners, L_DETERMINERS), LIST(connectors, L_CONNECTORS),
+    LIST(not_names, L_NOT_NAMES), LIST(plural_roles, L_PLURAL_ROLES),
+    LIST(phrase_stops, L_PHRASE_STOPS), LIST(joins, L_JOINS), LIST(pronouns, L_PRONOUNS),
+    LIST(titles, L_TITLES),
+};
+
+/* Open addressing, at most a quarter full: the lists hold about 250 words. */
+enum { WORD_SLOTS = 1024 };
+static struct {
+    const char *word;     /* NULL for an empty slot */
+    size_t len;
+    unsigned lists;
+} word_index[WORD_SLOTS];
+static pthread_once_t word_index_once = PTHREAD_ONCE_INIT;
+
+static size_t word_hash(const char *s, size_t n)
 {
-    size_t len = t->b - t->a;
-    if (t->kind != K_WORD)
-        return 0;
-    /* Most words fail on the first byte; only then is the length worth
-     * counting. This runs for every token of every document. */
+    uint32_t h = 2166136261u;    /* FNV-1a */
     for (size_t i = 0; i < n; i++)
-        if (list[i][0] == s[t->a] && strlen(list[i]) == len && memcmp(s + t->a, list[i], len) == 0)
-            return 1;
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h & (WORD_SLOTS - 1);
+}
+
+static void build_word_index(void)
+{
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+        for (size_t i = 0; i < lists[l].n; i++) {
+            const char *w = lists[l].words[i];
+            size_t n = strlen(w), k = word_hash(w, n);
+            while (word_index[k].word && !(word_index[k].len == n && memcmp(word_index[k].word, w, n) == 0))
+                k = (k + 1) & (WORD_SLOTS - 1);
+            word_index[k].word = w;
+            word_index[k].len = n;
+            word_index[k].lists |= lists[l].bit;
+        }
+}
+
+/* The L_ bits of the word s[0..n). */
+static unsigned word_lists(const char *s, size_t n)
+{
+    for (size_t k = word_hash(s, n); word_index[k].word; k = (k + 1) & (WORD_SLOTS - 1))
+        if (word_index[k].len == n && memcmp(word_index[k].word, s, n) == 0)
+            return word_index[k].lists;
     return 0;
 }
+
+#define IN(bit, t) (((t)->lists & (bit)) != 0)
 
 static int word_eq(const char *s, const struct tok *t, const char *w)
 {
@@ -137,8 +188,25 @@ static int word_eq(const char *s, const struct tok *t, const char *w)
            strncasecmp(s + t->a, w, len) == 0;
 }
 
+/* text_decode with plain ASCII, nearly every byte of news text, inline. */
+static size_t decode(const char *s, size_t len, size_t i, int32_t *c)
+{
+    if ((unsigned char)s[i] < 0x80) {
+        *c = (unsigned char)s[i];
+        return 1;
+    }
+    return text_decode(s, len, i, c);
+}
+
+static int is_ascii_wordchar(int32_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 static int is_wordchar(int32_t c)
 {
+    if (c < 0x80)
+        return is_ascii_wordchar(c);
     utf8proc_category_t cat = utf8proc_category(c);
     return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
            cat == UTF8PROC_CATEGORY_ND || cat == UTF8PROC_CATEGORY_MN ||
@@ -147,8 +215,14 @@ static int is_wordchar(int32_t c)
 
 static int is_space(int32_t c)
 {
-    return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0 ||
-           utf8proc_category(c) == UTF8PROC_CATEGORY_ZS;
+    if (c < 0x80)
+        return c == ' ' || (c >= '\t' && c <= '\r');
+    return c == 0xA0 || utf8proc_category(c) == UTF8PROC_CATEGORY_ZS;
+}
+
+static int category_is_upper(utf8proc_category_t cat)
+{
+    return cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT;
 }
 
 static int is_closing_mark(int32_t c)
@@ -157,14 +231,14 @@ static int is_closing_mark(int32_t c)
            c == 0x2019 || c == 0xBB;
 }
 
-static void push(struct toks *ts, size_t a, size_t b, enum tok_kind kind,
+static void push(struct toks *ts, const char *s, size_t a, size_t b, enum tok_kind kind,
                  int cap, int quoted)
 {
     if (ts->n == ts->cap) {
         ts->cap = ts->cap ? ts->cap * 2 : 64;
         ts->v = xrealloc(ts->v, ts->cap * sizeof *ts->v);
     }
-    ts->v[ts->n++] = (struct tok){a, b, kind, cap, quoted};
+    ts->v[ts->n++] = (struct tok){a, b, kind, cap, quoted, kind == K_WORD ? word_lists(s + a, b - a) : 0};
 }
 
 /* Cuts text[a..b) into tokens. *inq is the quotation state carried in from
@@ -178,20 +252,25 @@ static void tokenize(const char *s, size_t a, size_t b, int *inq, struct toks *t
     ts->n = 0;
     while (i < b) {
         int32_t c;
-        size_t w = text_decode(s, b, i, &c);
+        size_t w = decode(s, b, i, &c);
         if (is_wordchar(c)) {
             size_t start = i;
             int32_t first = c;
             i += w;
             while (i < b) {
-                w = text_decode(s, b, i, &c);
+                /* The letters of an ASCII word first, without decoding. */
+                while (i < b && is_ascii_wordchar((unsigned char)s[i]))
+                    i++;
+                if (i == b)
+                    break;
+                w = decode(s, b, i, &c);
                 if (is_wordchar(c)) {
                     i += w;
                     continue;
                 }
                 int32_t d = 0;
                 if (i + w < b)
-                    text_decode(s, b, i + w, &d);
+                    decode(s, b, i + w, &d);
                 if ((c == '-' || c == '\'' || c == 0x2019 || c == '.') && is_wordchar(d)) {
                     i += w;
                     continue;
@@ -200,7 +279,7 @@ static void tokenize(const char *s, size_t a, size_t b, int *inq, struct toks *t
                     size_t j = i + w;
                     int32_t e = 0;
                     while (j < b) {
-                        size_t wj = text_decode(s, b, j, &e);
+                        size_t wj = decode(s, b, j, &e);
                         if (!is_space(e) && !is_closing_mark(e))
                             break;
                         j += wj;
@@ -210,9 +289,13 @@ static void tokenize(const char *s, size_t a, size_t b, int *inq, struct toks *t
                 }
                 break;
             }
-            utf8proc_category_t cat = utf8proc_category(first);
-            push(ts, start, i, K_WORD,
-                 cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT, *inq);
+            int cap = first < 0x80 ? first >= 'A' && first <= 'Z'
+                                   : category_is_upper(utf8proc_category(first));
+            push(ts, s, start, i, K_WORD, cap, *inq);
+            continue;
+        }
+        if (is_space(c)) {
+            i += w;
             continue;
         }
         int32_t p = ' ';    /* the code point before, a space at the start */
@@ -220,7 +303,7 @@ static void tokenize(const char *s, size_t a, size_t b, int *inq, struct toks *t
             size_t k = i - 1;
             while (k > a && ((unsigned char)s[k] & 0xC0) == 0x80)
                 k--;
-            text_decode(s, b, k, &p);
+            decode(s, b, k, &p);
         }
         int after_space = is_space(p) || p == '(' || p == '[' || p == 0x2014 || p == 0x2013;
         /* German closes „…“ with the mark English opens with; inside a
@@ -229,24 +312,24 @@ static void tokenize(const char *s, size_t a, size_t b, int *inq, struct toks *t
             c = 0x201D;
         if (c == 0x201C || c == 0x201E || c == 0xAB) {          /* “ „ « */
             *inq = 1;
-            push(ts, i, i + w, K_OPEN, 0, 1);
+            push(ts, s, i, i + w, K_OPEN, 0, 1);
         } else if (c == 0x201D || c == 0xBB) {                  /* ” » */
-            push(ts, i, i + w, K_CLOSE, 0, 1);
+            push(ts, s, i, i + w, K_CLOSE, 0, 1);
             *inq = 0;
         } else if (c == '"') {
             /* A straight quote opens after a space, a bracket or the start
              * of the sentence, and closes anywhere else. */
             if (after_space) {
                 *inq = 1;
-                push(ts, i, i + w, K_OPEN, 0, 1);
+                push(ts, s, i, i + w, K_OPEN, 0, 1);
             } else {
-                push(ts, i, i + w, K_CLOSE, 0, 1);
+                push(ts, s, i, i + w, K_CLOSE, 0, 1);
                 *inq = 0;
             }
         } else if (c == ',') {
-            push(ts, i, i + w, K_COMMA, 0, *inq);
-        } else if (!is_space(c)) {
-            push(ts, i, i + w, K_PUNCT, 0, *inq);
+            push(ts, s, i, i + w, K_COMMA, 0, *inq);
+        } else {
+            push(ts, s, i, i + w, K_PUNCT, 0, *inq);
         }
         i += w;
     }
@@ -260,16 +343,16 @@ static size_t name_back(const char *s, const struct tok *t, size_t j)
     size_t k = j;
     while (k > 0 && j - k + 1 < MAX_PHRASE) {
         const struct tok *p = &t[k - 1];
-        if (p->kind == K_WORD && p->cap && !p->quoted && !IN(not_names, s, p) &&
-            !IN(determiners, s, p)) {
+        if (p->kind == K_WORD && p->cap && !p->quoted && !IN(L_NOT_NAMES, p) &&
+            !IN(L_DETERMINERS, p)) {
             k--;
-        } else if (IN(connectors, s, p)) {
+        } else if (IN(L_CONNECTORS, p)) {
             /* One or more connectors, then a capitalised word. */
             size_t c = k - 1;
-            while (c > 0 && IN(connectors, s, &t[c - 1]))
+            while (c > 0 && IN(L_CONNECTORS, &t[c - 1]))
                 c--;
             if (c == 0 || t[c - 1].kind != K_WORD || !t[c - 1].cap ||
-                t[c - 1].quoted || IN(not_names, s, &t[c - 1]))
+                t[c - 1].quoted || IN(L_NOT_NAMES, &t[c - 1]))
                 break;
             k = c - 1;
         } else {
@@ -283,15 +366,15 @@ static size_t name_back(const char *s, const struct tok *t, size_t j)
 
 /* A name read forwards from its first word at i. Returns one past its
  * last token. */
-static size_t name_fwd(const char *s, const struct tok *t, size_t n, size_t i)
+static size_t name_fwd(const struct tok *t, size_t n, size_t i)
 {
     size_t k = i;
     while (k < n && k - i < MAX_PHRASE) {
-        if (t[k].kind == K_WORD && t[k].cap && !IN(not_names, s, &t[k]))
+        if (t[k].kind == K_WORD && t[k].cap && !IN(L_NOT_NAMES, &t[k]))
             k++;
-        else if (k > i && IN(connectors, s, &t[k])) {
+        else if (k > i && IN(L_CONNECTORS, &t[k])) {
             size_t c = k;
-            while (c < n && IN(connectors, s, &t[c]))
+            while (c < n && IN(L_CONNECTORS, &t[c]))
                 c++;
             if (c == n || t[c].kind != K_WORD || !t[c].cap)
                 break;
@@ -314,32 +397,32 @@ struct found {
 /* Whether a phrase starting at token d starts a clause: the sentence
  * starts there, or punctuation, a conjunction or a sentence opener comes
  * before it ("But officials said"). */
-static int starts_clause(const char *s, const struct tok *t, size_t d)
+static int starts_clause(const struct tok *t, size_t d)
 {
-    return d == 0 || t[d - 1].kind != K_WORD || IN(joins, s, &t[d - 1]) ||
-           IN(not_names, s, &t[d - 1]);
+    return d == 0 || t[d - 1].kind != K_WORD || IN(L_JOINS, &t[d - 1]) ||
+           IN(L_NOT_NAMES, &t[d - 1]);
 }
 
 /* A title phrase ending at j read backwards: a determiner and up to a few
  * words ("a senior official", "the Kremlin spokesman"), or a plural role
  * with the modifiers before it back to the start of the clause
  * ("officials", "Kremlin officials"). */
-static struct found title_back(const char *s, const struct tok *t, size_t j)
+static struct found title_back(const struct tok *t, size_t j)
 {
     struct found f = {0, 0, 0, 0};
     size_t k;
     for (k = j + 1; k > 0 && j + 1 - k < MAX_PHRASE - 1; k--) {
         const struct tok *p = &t[k - 1];
-        if (p->kind != K_WORD || p->quoted || IN(speech_verbs, s, p) ||
-            IN(not_names, s, p) || IN(joins, s, p))
+        if (p->kind != K_WORD || p->quoted || IN(L_SPEECH_VERBS, p) ||
+            IN(L_NOT_NAMES, p) || IN(L_JOINS, p))
             break;
-        if (IN(determiners, s, p)) {
-            if (starts_clause(s, t, k - 1) && k - 1 < j)
+        if (IN(L_DETERMINERS, p)) {
+            if (starts_clause(t, k - 1) && k - 1 < j)
                 f = (struct found){k - 1, j + 1, 0, 0};
             return f;
         }
     }
-    if (IN(plural_roles, s, &t[j]) && starts_clause(s, t, k))
+    if (IN(L_PLURAL_ROLES, &t[j]) && starts_clause(t, k))
         f = (struct found){k, j + 1, 0, 0};
     return f;
 }
@@ -350,18 +433,18 @@ static struct found subject_fwd(const char *s, const struct tok *t, size_t n, si
     struct found f = {0, 0, 0, 0};
     if (i >= n || t[i].kind != K_WORD || t[i].quoted)
         return f;
-    if (IN(pronouns, s, &t[i]))
+    if (IN(L_PRONOUNS, &t[i]))
         return (struct found){i, i + 1, 1, 0};
-    if (t[i].cap && !IN(determiners, s, &t[i])) {
-        size_t e = name_fwd(s, t, n, i);
+    if (t[i].cap && !IN(L_DETERMINERS, &t[i])) {
+        size_t e = name_fwd(t, n, i);
         if (e > i)
             f = (struct found){i, e, 0, 1};
         return f;
     }
-    if (IN(determiners, s, &t[i])) {
+    if (IN(L_DETERMINERS, &t[i])) {
         size_t e = i + 1;
         while (e < n && e - i < MAX_PHRASE && t[e].kind == K_WORD &&
-               !IN(phrase_stops, s, &t[e]))
+               !IN(L_PHRASE_STOPS, &t[e]))
             e++;
         if (e == i + 1)
             return f;
@@ -373,14 +456,14 @@ static struct found subject_fwd(const char *s, const struct tok *t, size_t n, si
         }
         /* "said the foreign minister, Sergei Lavrov": the name wins. */
         if (e + 1 < n && t[e].kind == K_COMMA && t[e + 1].kind == K_WORD &&
-            t[e + 1].cap && !IN(not_names, s, &t[e + 1])) {
-            size_t e2 = name_fwd(s, t, n, e + 1);
+            t[e + 1].cap && !IN(L_NOT_NAMES, &t[e + 1])) {
+            size_t e2 = name_fwd(t, n, e + 1);
             if (e2 == n || t[e2].kind != K_WORD)
                 return (struct found){e + 1, e2, 0, 1};
         }
         return (struct found){i, e, 0, 0};
     }
-    if (IN(plural_roles, s, &t[i]))
+    if (IN(L_PLURAL_ROLES, &t[i]))
         f = (struct found){i, i + 1, 0, 0};
     return f;
 }
@@ -390,7 +473,7 @@ static struct found subject_back(const char *s, const struct tok *t, size_t v)
 {
     struct found none = {0, 0, 0, 0};
     size_t j = v;
-    while (j > 0 && IN(adverbs, s, &t[j - 1]))
+    while (j > 0 && IN(L_ADVERBS, &t[j - 1]))
         j--;
     if (j == 0)
         return none;
@@ -407,38 +490,38 @@ static struct found subject_back(const char *s, const struct tok *t, size_t v)
         if (c == 0 || c == j || t[c - 1].kind != K_COMMA)
             return none;
         size_t aside = c;
-        if (t[aside].cap && !IN(determiners, s, &t[aside]) &&
-            name_fwd(s, t, j, aside) == j)
+        if (t[aside].cap && !IN(L_DETERMINERS, &t[aside]) &&
+            name_fwd(t, j, aside) == j)
             return (struct found){aside, j, 0, 1};
         /* Otherwise the subject stands before the aside, which may be a
          * title or a clause ("A U.S. official, speaking on condition of
          * anonymity, said"). */
         if (c >= 2 && t[c - 2].kind == K_WORD && !t[c - 2].quoted) {
             const struct tok *w = &t[c - 2];
-            if (w->cap && !IN(not_names, s, w) && !IN(determiners, s, w)) {
+            if (w->cap && !IN(L_NOT_NAMES, w) && !IN(L_DETERMINERS, w)) {
                 size_t k = name_back(s, t, c - 2);
                 return (struct found){k, c - 1, 0, !word_eq(s, &t[k], "the")};
             }
             if (!w->cap) {
-                struct found f = title_back(s, t, c - 2);
+                struct found f = title_back(t, c - 2);
                 if (f.a < f.b)
                     return f;
             }
         }
-        if (IN(determiners, s, &t[aside]))
+        if (IN(L_DETERMINERS, &t[aside]))
             return (struct found){aside, j, 0, 0};
         return none;
     }
     if (p->kind != K_WORD)
         return none;
-    if (IN(pronouns, s, p))
+    if (IN(L_PRONOUNS, p))
         return (struct found){j, j + 1, 1, 0};
-    if (p->cap && !IN(not_names, s, p) && !IN(determiners, s, p)) {
+    if (p->cap && !IN(L_NOT_NAMES, p) && !IN(L_DETERMINERS, p)) {
         size_t k = name_back(s, t, j);
         return (struct found){k, j + 1, 0, !word_eq(s, &t[k], "the")};
     }
     if (!p->cap)
-        return title_back(s, t, j);
+        return title_back(t, j);
     return none;
 }
 
@@ -453,9 +536,9 @@ static struct found attribute(const char *s, const struct tok *t, size_t n)
                 return f;
         }
     for (size_t v = 0; v < n; v++) {
-        if (t[v].quoted || !IN(speech_verbs, s, &t[v]))
+        if (t[v].quoted || !IN(L_SPEECH_VERBS, &t[v]))
             continue;
-        if (v > 0 && IN(passive, s, &t[v - 1]))
+        if (v > 0 && IN(L_PASSIVE, &t[v - 1]))
             continue;
         struct found f = subject_back(s, t, v);
         if (f.a < f.b)
@@ -483,9 +566,9 @@ static size_t strip_titles(const char *s, const struct tok *t, size_t a, size_t 
 {
     size_t first = a;
     for (size_t k = a; k + 1 < b; k++) {
-        if (IN(titles, s, &t[k]))
+        if (IN(L_TITLES, &t[k]))
             first = k + 1;
-        else if (k >= a + 2 && word_eq(s, &t[k - 1], "of") && IN(titles, s, &t[k - 2]))
+        else if (k >= a + 2 && word_eq(s, &t[k - 1], "of") && IN(L_TITLES, &t[k - 2]))
             first = k + 1;
     }
     return first;
@@ -506,18 +589,20 @@ static int blank_line(const char *s, size_t a, size_t b)
     return newlines >= 2;
 }
 
-void speaker_attribute(const char *text, size_t len,
-                       const struct sentence *sents, size_t n,
-                       char **speakers)
+void speaker_find(const char *text, size_t len,
+                  const struct sentence *sents, size_t n,
+                  struct speaker_span *who)
 {
+    static const struct speaker_span none = {0, 0};
     struct toks ts = {0};
     struct sent_info *info = xcalloc(n ? n : 1, sizeof *info);
-    char *last_name = NULL;   /* borrowed from speakers[] */
+    struct speaker_span last_name = none;
     int inq = 0;
 
+    pthread_once(&word_index_once, build_word_index);
     for (size_t i = 0; i < n; i++) {
         size_t a = sents[i].start, b = sents[i].end < len ? sents[i].end : len;
-        speakers[i] = NULL;
+        who[i] = none;
         /* A quotation still open at a paragraph break continues only if the
          * new paragraph opens with a quotation mark, as news style does. */
         if (inq && i > 0 && blank_line(text, sents[i - 1].end, a)) {
@@ -542,14 +627,13 @@ void speaker_attribute(const char *text, size_t len,
         if (f.a == f.b)
             continue;
         if (f.pronoun) {
-            if (last_name)
-                speakers[i] = xstrdup(last_name);
+            who[i] = last_name;
             continue;
         }
         size_t first = f.proper ? strip_titles(text, ts.v, f.a, f.b) : f.a;
-        speakers[i] = xstrndup(text + ts.v[first].a, ts.v[f.b - 1].b - ts.v[first].a);
+        who[i] = (struct speaker_span){ ts.v[first].a, ts.v[f.b - 1].b };
         if (f.proper)
-            last_name = speakers[i];
+            last_name = who[i];
     }
 
     /* A quotation running over sentences i..j (each ends inside it and the
@@ -560,12 +644,12 @@ void speaker_attribute(const char *text, size_t len,
         while (j + 1 < n && info[j].ends_in && info[j + 1].starts_in)
             j++;
         if (j > i) {
-            const char *who = speakers[i] ? speakers[i] : speakers[j];
-            for (size_t k = i; !who && k <= j; k++)
-                who = speakers[k];
-            for (size_t k = i; who && k <= j; k++)
-                if (!speakers[k])
-                    speakers[k] = xstrdup(who);
+            struct speaker_span w = SPEAKER_FOUND(who[i]) ? who[i] : who[j];
+            for (size_t k = i; !SPEAKER_FOUND(w) && k <= j; k++)
+                w = who[k];
+            for (size_t k = i; k <= j; k++)
+                if (!SPEAKER_FOUND(who[k]))
+                    who[k] = w;
         }
         i = j + 1;
     }
@@ -574,9 +658,21 @@ void speaker_attribute(const char *text, size_t len,
      * attributed one that quoted, continues that speaker's words:
      * "We will win," he said. "The enemy will lose." */
     for (size_t i = 1; i < n; i++)
-        if (!speakers[i] && info[i].all_quoted && speakers[i - 1] && info[i - 1].has_quote)
-            speakers[i] = xstrdup(speakers[i - 1]);
+        if (!SPEAKER_FOUND(who[i]) && info[i].all_quoted && SPEAKER_FOUND(who[i - 1]) && info[i - 1].has_quote)
+            who[i] = who[i - 1];
 
     free(info);
     free(ts.v);
+}
+
+void speaker_attribute(const char *text, size_t len,
+                       const struct sentence *sents, size_t n,
+                       char **speakers)
+{
+    struct speaker_span *who = xcalloc(n ? n : 1, sizeof *who);
+
+    speaker_find(text, len, sents, n, who);
+    for (size_t i = 0; i < n; i++)
+        speakers[i] = SPEAKER_FOUND(who[i]) ? xstrndup(text + who[i].start, who[i].end - who[i].start) : NULL;
+    free(who);
 }

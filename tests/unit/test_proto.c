@@ -160,6 +160,39 @@ static void peek(void)
     CHECK(proto_peek_id("{\"id\": 5", 8, 1000) == NULL);
 }
 
+/* The reply writer prints what cJSON would print for the same reply, byte
+ * for byte: ids of every kind and messages that need escaping. */
+static void writer_matches_cjson(void)
+{
+    static const char *const ids[] = {
+        NULL, "null", "true", "false", "0", "42", "-7", "1.5", "-0.1", "1e300", "12345678901234567890",
+        "\"plain\"", "\"q\\\"uote \\\\ back\\/slash\"", "\"\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f\"",
+        "\"\\u00e9\\u65e5 \\ud83d\\ude00 \\u0085\"",
+    };
+    static const char *const messages[] = {
+        "", "plain", "quote \" back \\ tab \t nl \n ctl \x01\x1f del \x7f", "caf\xc3\xa9 \xe2\x80\x9cq\xe2\x80\x9d",
+    };
+
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        for (size_t k = 0; k < sizeof messages / sizeof messages[0]; k++) {
+            cJSON *id = ids[i] ? cJSON_Parse(ids[i]) : NULL;
+            cJSON *tree = proto_reply_new(id), *e = cJSON_AddObjectToObject(tree, "error");
+            char *want, *got;
+            size_t len;
+
+            cJSON_AddStringToObject(e, "code", "bad_request");
+            cJSON_AddStringToObject(e, "message", messages[k]);
+            want = cJSON_PrintUnformatted(tree);
+            got = proto_error_reply(id, PROTO_BAD_REQUEST, messages[k], &len);
+            CHECK_STR(got, want);
+            CHECK(strlen(got) == len);
+            free(want);
+            free(got);
+            cJSON_Delete(tree);
+            cJSON_Delete(id);
+        }
+}
+
 int main(void)
 {
     case_table("tests/data/proto_cases.txt");
@@ -168,5 +201,6 @@ int main(void)
     too_large_before_parsing();
     replies();
     peek();
+    writer_matches_cjson();
     return check_report("test_proto");
 }
