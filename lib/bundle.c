@@ -1,7 +1,8 @@
 /*
  * bundle: loading, checking and writing model bundles. A linear model's
- * one-vs-one decision functions are collapsed here, once, into a weight
- * matrix (feature-major, so scoring reads one contiguous row per feature).
+ * one-vs-one decision functions are collapsed here, once, into one row of
+ * pair weights per feature, stored in the vocabulary beside the feature's
+ * lookup entry (so scoring reads the row with the lookup's cache lines).
  */
 #include "bundle_internal.h"
 #include "feat.h"
@@ -36,7 +37,6 @@ void bundle_free(struct bundle **bp)
         free(b->labels[i]);
     vocab_free(&b->vocab);
     svm_free_and_destroy_model(&b->model);
-    free(b->w);
     cJSON_Delete(b->manifest);
     free(b);
     *bp = NULL;
@@ -153,24 +153,23 @@ static void collapse_linear(struct bundle *b)
 {
     const struct svm_model *m = b->model;
     int k = m->nr_class, np = b->npairs;
-    size_t nfeat = vocab_size(b->vocab);
     int start[BUNDLE_MAX_LABELS];
     start[0] = 0;
     for (int i = 1; i < k; i++)
         start[i] = start[i - 1] + m->nSV[i - 1];
-    b->w = xcalloc(nfeat * (size_t)np + 1, sizeof *b->w);
+    vocab_set_row_width(b->vocab, np);
     int p = 0;
     for (int i = 0; i < k; i++)
         for (int j = i + 1; j < k; j++, p++) {
             for (int s = 0; s < m->nSV[i]; s++) {
                 double c = m->sv_coef[j - 1][start[i] + s];
                 for (const struct svm_node *x = m->SV[start[i] + s]; x->index != -1; x++)
-                    b->w[(size_t)(x->index - 1) * np + p] += c * x->value;
+                    vocab_row(b->vocab, x->index - 1)[p] += c * x->value;
             }
             for (int s = 0; s < m->nSV[j]; s++) {
                 double c = m->sv_coef[i][start[j] + s];
                 for (const struct svm_node *x = m->SV[start[j] + s]; x->index != -1; x++)
-                    b->w[(size_t)(x->index - 1) * np + p] += c * x->value;
+                    vocab_row(b->vocab, x->index - 1)[p] += c * x->value;
             }
         }
 }

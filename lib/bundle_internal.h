@@ -19,8 +19,8 @@ struct bundle {
     int label_of_svm[BUNDLE_MAX_LABELS]; /* libsvm's class k -> manifest label index */
     int svm_of_label[BUNDLE_MAX_LABELS]; /* and back */
     int linear;
-    int npairs;                          /* nlabels * (nlabels - 1) / 2 */
-    double *w;                           /* linear only: vocab_size x npairs, feature-major */
+    int npairs;                          /* nlabels * (nlabels - 1) / 2; when linear, each
+                                            feature's vocab_row holds its npairs weights */
     cJSON *manifest;
 };
 

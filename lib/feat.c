@@ -1,7 +1,9 @@
 /*
- * feat: feature extraction and the vocabulary. Feature strings are built
- * in a fixed buffer inside the scratch and looked up by an FNV-1a hash in
- * an open-addressing table, so the hot path never allocates per token.
+ * feat: feature extraction and the vocabulary. The hot path never
+ * allocates per token: feature occurrences are spans of the normalised text
+ * where they can be (only NOT_ words, bigrams across punctuation and
+ * character n-grams are built, in a buffer reused across texts), and a
+ * text's lookups are batched so that their cache misses overlap.
  *
  * Feature string forms: "troops" (word), "NOT_troops" (word in a negation's
  * scope), "send troops" (bigram), "c: tro" (character n-gram of a word
@@ -13,6 +15,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -113,9 +116,25 @@ int feat_settings_from_json(const cJSON *j, struct feat_settings *fs, char *err,
 
 /* ---- vocabulary ---- */
 
+/* Each feature owns one record of v->stride bytes, a whole number of cache
+ * lines and aligned to one: its scale, the row of model weights a bundle
+ * attaches, its string's length and arena offset, and the string itself
+ * when it fits. A lookup that hits reads its slot and then this record,
+ * which holds everything scoring needs: two cache misses, and both can be
+ * prefetched. The arena keeps every string NUL-terminated for
+ * vocab_feature and for the strings too long to sit inline. */
+struct rec {
+    double scale;
+    uint32_t len, off;
+    /* then v->width doubles of row, then the inline string */
+};
+
+#define LINE 64
+#define REC_HEAD sizeof(struct rec)
+#define INLINE_MIN 24  /* bytes of string kept inline at least: most n-grams */
+
 /* A slot keeps the upper half of the feature's hash beside its id, so a
- * probe that misses is settled without touching the string; the strings
- * live in one arena, so a hit costs one contiguous compare. */
+ * probe that misses is settled without touching the record. */
 struct slot {
     uint32_t tag;
     int32_t id;          /* -1: empty */
@@ -123,24 +142,79 @@ struct slot {
 
 struct vocab {
     size_t n, cap;       /* features, and room in the arrays below */
-    uint64_t *hash;
-    uint32_t *off, *len; /* each feature's string in the arena */
+    unsigned char *rec;  /* n records, LINE-aligned inside rec_raw */
+    void *rec_raw;
+    size_t stride, room; /* bytes per record, and of inline string in each */
+    int width;           /* doubles of row per record */
     uint32_t *df;
-    double *idf, *nb, *scale;
+    double *idf, *nb;
     char *arena;
     size_t arena_len, arena_cap;
-    struct slot *slot;   /* open addressing */
-    size_t nslots;       /* power of two, at least twice n */
+    struct slot *slot;   /* open addressing, linear probing */
+    size_t nslots;       /* power of two, at most 3/4 full */
 };
 
-static uint64_t fnv1a(const char *s, size_t n)
+static struct rec *rec_of(const struct vocab *v, int32_t id)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
+    return (struct rec *)(void *)(v->rec + (size_t)id * v->stride);
+}
+
+static const char *rec_key(const struct vocab *v, const struct rec *r)
+{
+    return r->len <= v->room ? (const char *)r + REC_HEAD + (size_t)v->width * sizeof(double)
+                             : v->arena + r->off;
+}
+
+static int rec_is(const struct vocab *v, int32_t id, const char *f, size_t n)
+{
+    const struct rec *r = rec_of(v, id);
+    return r->len == n && memcmp(rec_key(v, r), f, n) == 0;
+}
+
+static uint64_t load64(const char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+static uint64_t load32(const char *p)
+{
+    uint32_t x;
+    memcpy(&x, p, 4);
+    return x;
+}
+
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+    h = (h ^ x) * 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 29);
+}
+
+/* Word-at-a-time multiply-xorshift with a splitmix64 finish: several times
+ * faster than a byte-serial hash on n-grams, with low bits fit for the
+ * slot index and high bits for the tag. The tail is read with overlapping
+ * loads rather than copied byte by byte; the length in the seed keeps that
+ * unambiguous. Hashes live only in memory, never in a bundle. */
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL * (n + 1);
+    const char *end = s + n;
+    if (n >= 8) {
+        for (; end - s > 8; s += 8)
+            h = mix(h, load64(s));
+        h = mix(h, load64(end - 8));
+    } else if (n >= 4) {
+        h = mix(h, load32(s) | load32(end - 4) << 32);
+    } else if (n > 0) {
+        h = mix(h, (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
+                       (uint64_t)(unsigned char)s[n - 1] << 16);
     }
-    return h;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
 }
 
 static struct slot *new_slots(size_t n)
@@ -151,9 +225,30 @@ static struct slot *new_slots(size_t n)
     return t;
 }
 
+static void set_layout(struct vocab *v, int width)
+{
+    size_t head = REC_HEAD + (size_t)width * sizeof(double);
+    v->width = width;
+    v->stride = (head + INLINE_MIN + LINE - 1) / LINE * LINE;
+    v->room = v->stride - head;
+}
+
+/* Makes the record area bytes long (plus alignment slack), keeping its
+ * first used bytes. */
+static void resize_records(struct vocab *v, size_t bytes, size_t used)
+{
+    size_t shift = v->rec ? (size_t)(v->rec - (unsigned char *)v->rec_raw) : 0;
+    v->rec_raw = xrealloc(v->rec_raw, bytes + LINE);
+    unsigned char *aligned = (unsigned char *)(((uintptr_t)v->rec_raw + LINE - 1) & ~(uintptr_t)(LINE - 1));
+    if (used && (size_t)(aligned - (unsigned char *)v->rec_raw) != shift)
+        memmove(aligned, (unsigned char *)v->rec_raw + shift, used);
+    v->rec = aligned;
+}
+
 struct vocab *vocab_new(void)
 {
     struct vocab *v = xcalloc(1, sizeof *v);
+    set_layout(v, 0);
     v->nslots = 1024;
     v->slot = new_slots(v->nslots);
     return v;
@@ -164,8 +259,7 @@ void vocab_free(struct vocab **vp)
     struct vocab *v = vp ? *vp : NULL;
     if (!v)
         return;
-    free(v->hash); free(v->off); free(v->len); free(v->df);
-    free(v->idf); free(v->nb); free(v->scale); free(v->arena); free(v->slot);
+    free(v->rec_raw); free(v->df); free(v->idf); free(v->nb); free(v->arena); free(v->slot);
     free(v);
     *vp = NULL;
 }
@@ -175,23 +269,23 @@ size_t vocab_size(const struct vocab *v)
     return v->n;
 }
 
-static size_t find_slot(const struct vocab *v, const char *f, size_t n, uint64_t h)
+/* The slot holding f[0..n) (hash h), or the empty slot where it would go,
+ * probing from slot i. */
+static size_t find_slot(const struct vocab *v, const char *f, size_t n, uint64_t h, size_t i)
 {
-    size_t mask = v->nslots - 1, i = (size_t)h & mask;
+    size_t mask = v->nslots - 1;
     uint32_t tag = (uint32_t)(h >> 32);
-    for (;;) {
+    for (;; i = (i + 1) & mask) {
         const struct slot *sl = &v->slot[i];
-        if (sl->id < 0)
+        if (sl->id < 0 || (sl->tag == tag && rec_is(v, sl->id, f, n)))
             return i;
-        if (sl->tag == tag && v->len[sl->id] == n && memcmp(v->arena + v->off[sl->id], f, n) == 0)
-            return i;
-        i = (i + 1) & mask;
     }
 }
 
 int32_t vocab_lookup(const struct vocab *v, const char *f, size_t n)
 {
-    return v->slot[find_slot(v, f, n, fnv1a(f, n))].id;
+    uint64_t h = hash_bytes(f, n);
+    return v->slot[find_slot(v, f, n, h, (size_t)h & (v->nslots - 1))].id;
 }
 
 static void grow_slots(struct vocab *v)
@@ -199,29 +293,30 @@ static void grow_slots(struct vocab *v)
     free(v->slot);
     v->nslots *= 2;
     v->slot = new_slots(v->nslots);
+    size_t mask = v->nslots - 1;
     for (size_t id = 0; id < v->n; id++) {
-        size_t mask = v->nslots - 1, i = (size_t)v->hash[id] & mask;
+        const struct rec *r = rec_of(v, (int32_t)id);
+        uint64_t h = hash_bytes(v->arena + r->off, r->len);
+        size_t i = (size_t)h & mask;
         while (v->slot[i].id >= 0)
             i = (i + 1) & mask;
-        v->slot[i] = (struct slot){ (uint32_t)(v->hash[id] >> 32), (int32_t)id };
+        v->slot[i] = (struct slot){ (uint32_t)(h >> 32), (int32_t)id };
     }
 }
 
 int32_t vocab_add(struct vocab *v, const char *f, size_t n)
 {
-    uint64_t h = fnv1a(f, n);
-    size_t i = find_slot(v, f, n, h);
+    uint64_t h = hash_bytes(f, n);
+    size_t i = find_slot(v, f, n, h, (size_t)h & (v->nslots - 1));
     if (v->slot[i].id >= 0)
         return v->slot[i].id;
     if (v->n == v->cap) {
-        v->cap = v->cap ? v->cap * 2 : 1024;
-        v->hash = xrealloc(v->hash, v->cap * sizeof *v->hash);
-        v->off = xrealloc(v->off, v->cap * sizeof *v->off);
-        v->len = xrealloc(v->len, v->cap * sizeof *v->len);
-        v->df = xrealloc(v->df, v->cap * sizeof *v->df);
-        v->idf = xrealloc(v->idf, v->cap * sizeof *v->idf);
-        v->nb = xrealloc(v->nb, v->cap * sizeof *v->nb);
-        v->scale = xrealloc(v->scale, v->cap * sizeof *v->scale);
+        size_t cap = v->cap ? v->cap * 2 : 1024;
+        resize_records(v, cap * v->stride, v->n * v->stride);
+        v->cap = cap;
+        v->df = xrealloc(v->df, cap * sizeof *v->df);
+        v->idf = xrealloc(v->idf, cap * sizeof *v->idf);
+        v->nb = xrealloc(v->nb, cap * sizeof *v->nb);
     }
     if (v->arena_len + n + 1 > v->arena_cap) {
         v->arena_cap = (v->arena_len + n + 1) * 2;
@@ -230,26 +325,30 @@ int32_t vocab_add(struct vocab *v, const char *f, size_t n)
     int32_t id = (int32_t)v->n++;
     memcpy(v->arena + v->arena_len, f, n);
     v->arena[v->arena_len + n] = '\0';
-    v->off[id] = (uint32_t)v->arena_len;
-    v->len[id] = (uint32_t)n;
+    struct rec *r = rec_of(v, id);
+    memset(r, 0, v->stride);
+    r->scale = 1.0;
+    r->len = (uint32_t)n;
+    r->off = (uint32_t)v->arena_len;
+    if (n <= v->room)
+        memcpy((char *)rec_key(v, r), f, n);
     v->arena_len += n + 1;
-    v->hash[id] = h;
     v->df[id] = 0;
-    v->idf[id] = v->nb[id] = v->scale[id] = 1.0;
+    v->idf[id] = v->nb[id] = 1.0;
     v->slot[i] = (struct slot){ (uint32_t)(h >> 32), id };
-    if (v->n * 2 > v->nslots)
+    if (v->n * 4 > v->nslots * 3)
         grow_slots(v);
     return id;
 }
 
 const char *vocab_feature(const struct vocab *v, int32_t id)
 {
-    return v->arena + v->off[id];
+    return v->arena + rec_of(v, id)->off;
 }
 
 double vocab_scale(const struct vocab *v, int32_t id)
 {
-    return v->scale[id];
+    return rec_of(v, id)->scale;
 }
 
 void vocab_set_weights(struct vocab *v, int32_t id, uint32_t df, double idf, double nb)
@@ -257,14 +356,45 @@ void vocab_set_weights(struct vocab *v, int32_t id, uint32_t df, double idf, dou
     v->df[id] = df;
     v->idf[id] = idf;
     v->nb[id] = nb;
-    v->scale[id] = idf * nb;
+    rec_of(v, id)->scale = idf * nb;
+}
+
+/* Re-lays the records in place, so that a loaded bundle never holds two
+ * copies of them: growing records move last first, shrinking ones first
+ * first, and either way no record is overwritten before it has moved. */
+void vocab_set_row_width(struct vocab *v, int width)
+{
+    size_t os = v->stride, n = v->n;
+    set_layout(v, width);
+    size_t ns = v->stride;
+    if (ns > os) {
+        resize_records(v, n * ns, n * os);
+        v->cap = n;
+    } else {
+        v->cap = v->cap * os / ns;
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t id = ns > os ? n - 1 - k : k;
+        struct rec head;
+        memcpy(&head, v->rec + id * os, sizeof head);
+        unsigned char *to = v->rec + id * ns;
+        memset(to, 0, ns);
+        memcpy(to, &head, sizeof head);
+        if (head.len <= v->room)
+            memcpy(to + REC_HEAD + (size_t)width * sizeof(double), v->arena + head.off, head.len);
+    }
+}
+
+double *vocab_row(struct vocab *v, int32_t id)
+{
+    return (double *)(void *)((unsigned char *)rec_of(v, id) + REC_HEAD);
 }
 
 int vocab_write(const struct vocab *v, FILE *fp, char *err, size_t errlen)
 {
     fprintf(fp, "# id\tdf\tidf\tnb\tfeature\n");
     for (size_t i = 0; i < v->n; i++)
-        fprintf(fp, "%zu\t%" PRIu32 "\t%.17g\t%.17g\t%s\n", i, v->df[i], v->idf[i], v->nb[i], v->arena + v->off[i]);
+        fprintf(fp, "%zu\t%" PRIu32 "\t%.17g\t%.17g\t%s\n", i, v->df[i], v->idf[i], v->nb[i], vocab_feature(v, (int32_t)i));
     if (ferror(fp)) {
         snprintf(err, errlen, "cannot write vocabulary: %s", strerror(errno));
         return -1;
@@ -272,8 +402,71 @@ int vocab_write(const struct vocab *v, FILE *fp, char *err, size_t errlen)
     return 0;
 }
 
+/* The value of the plain decimal s ("%.17g" output: at most 19
+ * significant digits and a decimal exponent within 27), as strtod would
+ * round it: the digits are exact in a long double, as is the power of ten,
+ * so one correctly rounded division or multiplication and the rounding to
+ * double give strtod's result unless the long double lands exactly halfway
+ * between two doubles, which is refused. Returns 0 for anything else (the
+ * caller then uses strtod). Reading a bundle's vocabulary spends most of
+ * its time converting numbers, and glibc's strtod is exact but slow on
+ * 17-digit input. */
+static int parse_decimal_fast(const char *s, double *out)
+{
+#if LDBL_MANT_DIG >= 64
+    static const long double pow10[] = {
+        1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L, 1e11L, 1e12L, 1e13L,
+        1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L,
+        1e26L, 1e27L,
+    };
+    const char *p = s;
+    int neg = *p == '-', digits = 0, any = 0, exp10 = 0;
+    uint64_t m = 0;
+    p += neg;
+    for (; *p >= '0' && *p <= '9'; p++, any = 1) {
+        m = m * 10 + (uint64_t)(*p - '0');
+        digits += m != 0;
+    }
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, any = 1, exp10--) {
+            m = m * 10 + (uint64_t)(*p - '0');
+            digits += m != 0;
+        }
+    if (!any || digits > 19)
+        return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        int eneg = *p == '-', e = 0;
+        p += *p == '-' || *p == '+';
+        if (*p < '0' || *p > '9')
+            return 0;
+        for (; *p >= '0' && *p <= '9' && e < 1000; p++)
+            e = e * 10 + (*p - '0');
+        exp10 += eneg ? -e : e;
+    }
+    if (*p != '\0' || exp10 < -27 || exp10 > 27)
+        return 0;
+    long double q = (long double)m;
+    q = exp10 < 0 ? q / pow10[-exp10] : q * pow10[exp10];
+    double d = (double)q;
+    if ((long double)d != q) {
+        double other = nextafter(d, q > d ? INFINITY : -INFINITY);
+        if (((long double)d + other) / 2 == q)
+            return 0;
+    }
+    *out = neg ? -d : d;
+    return 1;
+#else
+    (void)s;
+    (void)out;
+    return 0;
+#endif
+}
+
 static int parse_double(const char *s, double *out)
 {
+    if (parse_decimal_fast(s, out))
+        return 1;
     char *end;
     errno = 0;
     *out = strtod(s, &end);
@@ -335,13 +528,28 @@ fail:
 
 /* ---- extraction ---- */
 
+/* One feature occurrence: its string is off..off+len in the normalised
+ * text, or in the scratch's buf when it had to be built (a NOT_ word, a
+ * bigram not separated by exactly one space, a character n-gram). Most
+ * features are spans of the text, so they are neither copied nor built. */
+struct fref {
+    uint64_t hash;
+    uint32_t off, len;
+    uint32_t at;         /* feat_vectorize: slot where the tag matched */
+    uint8_t built;
+};
+
 struct feat_scratch {
     struct tok *tok;
     size_t tok_cap;
+    struct fref *f;
+    size_t f_n, f_cap;
+    char *buf;           /* the built feature strings of the current text */
+    size_t buf_len, buf_cap;
     int32_t *ids;
     double *vals;
+    const double **rows;
     size_t ids_n, ids_cap;
-    char buf[FEAT_MAX + 8];
 };
 
 struct feat_scratch *feat_scratch_new(void)
@@ -354,12 +562,12 @@ void feat_scratch_free(struct feat_scratch **sp)
     struct feat_scratch *s = sp ? *sp : NULL;
     if (!s)
         return;
-    free(s->tok); free(s->ids); free(s->vals);
+    free(s->tok); free(s->f); free(s->buf); free(s->ids); free(s->vals); free(s->rows);
     free(s);
     *sp = NULL;
 }
 
-/* Appends up to the buffer's room; returns the new length. */
+/* Appends up to FEAT_MAX bytes in all; returns the new length. */
 static size_t put(char *buf, size_t at, const char *s, size_t n)
 {
     if (at + n > FEAT_MAX)
@@ -368,8 +576,37 @@ static size_t put(char *buf, size_t at, const char *s, size_t n)
     return at + n;
 }
 
-static void char_ngrams(const struct feat_settings *fs, struct feat_scratch *s,
-                        const char *w, size_t wl, feat_fn fn, void *ctx)
+static void push(struct feat_scratch *s, const char *base, size_t off, size_t len, int built)
+{
+    if (s->f_n == s->f_cap) {
+        s->f_cap = s->f_cap ? s->f_cap * 2 : 256;
+        s->f = xrealloc(s->f, s->f_cap * sizeof *s->f);
+    }
+    s->f[s->f_n++] = (struct fref){ hash_bytes(base + off, len), (uint32_t)off, (uint32_t)len, 0, (uint8_t)built };
+}
+
+/* Room for one more built feature of up to FEAT_MAX bytes. */
+static char *build_at(struct feat_scratch *s)
+{
+    if (s->buf_len + FEAT_MAX + 8 > s->buf_cap) {
+        s->buf_cap = (s->buf_len + FEAT_MAX + 8) * 2;
+        s->buf = xrealloc(s->buf, s->buf_cap);
+    }
+    return s->buf + s->buf_len;
+}
+
+static void push_built(struct feat_scratch *s, size_t len)
+{
+    push(s, s->buf, s->buf_len, len, 1);
+    s->buf_len += len;
+}
+
+static void push_span(struct feat_scratch *s, const char *norm, size_t off, size_t len)
+{
+    push(s, norm, off, len < FEAT_MAX ? len : FEAT_MAX, 0);
+}
+
+static void char_ngrams(const struct feat_settings *fs, struct feat_scratch *s, const char *w, size_t wl)
 {
     char padded[FEAT_MAX + 2];
     if (wl > FEAT_MAX - 2)
@@ -378,21 +615,23 @@ static void char_ngrams(const struct feat_settings *fs, struct feat_scratch *s,
     memcpy(padded + 1, w, wl);
     padded[wl + 1] = ' ';
     size_t pl = wl + 2;
-    memcpy(s->buf, "c:", 2);
     for (size_t i = 0; i < pl; i++) {
         if (((unsigned char)padded[i] & 0xC0) == 0x80)
             continue;  /* n-grams start on a code point */
         for (size_t k = (size_t)fs->char_min; k <= (size_t)fs->char_max && i + k <= pl; k++) {
             if (i + k < pl && ((unsigned char)padded[i + k] & 0xC0) == 0x80)
                 continue;  /* and end on one */
-            memcpy(s->buf + 2, padded + i, k);
-            fn(ctx, s->buf, k + 2);
+            char *b = build_at(s);
+            memcpy(b, "c:", 2);
+            memcpy(b + 2, padded + i, k);
+            push_built(s, k + 2);
         }
     }
 }
 
-void feat_each(const struct feat_settings *fs, struct feat_scratch *s,
-               const char *norm, size_t len, feat_fn fn, void *ctx)
+/* Fills s->f with the text's feature occurrences, in the order feat_each
+ * reports them (the order training assigns ids in). */
+static void extract(const struct feat_settings *fs, struct feat_scratch *s, const char *norm, size_t len)
 {
     size_t nt = tok_split(norm, len, fs->negation, s->tok, s->tok_cap);
     if (nt > s->tok_cap) {
@@ -400,54 +639,55 @@ void feat_each(const struct feat_settings *fs, struct feat_scratch *s,
         s->tok = xrealloc(s->tok, s->tok_cap * sizeof *s->tok);
         tok_split(norm, len, fs->negation, s->tok, s->tok_cap);
     }
+    s->f_n = 0;
+    s->buf_len = 0;
     for (size_t i = 0; i < nt; i++) {
         const struct tok *t = &s->tok[i];
         const char *w = norm + t->start;
         if (fs->words) {
-            size_t n = t->negated ? put(s->buf, 0, "NOT_", 4) : 0;
-            n = put(s->buf, n, w, t->len);
-            fn(ctx, s->buf, n);
+            if (t->negated) {
+                char *b = build_at(s);
+                push_built(s, put(b, put(b, 0, "NOT_", 4), w, t->len));
+            } else {
+                push_span(s, norm, t->start, t->len);
+            }
         }
         if (fs->bigrams && i + 1 < nt) {
             const struct tok *u = &s->tok[i + 1];
-            size_t n = put(s->buf, 0, w, t->len);
-            n = put(s->buf, n, " ", 1);
-            n = put(s->buf, n, norm + u->start, u->len);
-            fn(ctx, s->buf, n);
+            size_t end = t->start + t->len;
+            if (u->start == end + 1 && norm[end] == ' ') {
+                push_span(s, norm, t->start, u->start + u->len - t->start);
+            } else {
+                char *b = build_at(s);
+                push_built(s, put(b, put(b, put(b, 0, w, t->len), " ", 1), norm + u->start, u->len));
+            }
         }
         if (fs->char_min > 0 && t->len > 1)
-            char_ngrams(fs, s, w, t->len, fn, ctx);
+            char_ngrams(fs, s, w, t->len);
     }
 }
 
-struct collect {
-    const struct vocab *v;
-    struct feat_scratch *s;
-};
-
-static void collect_id(void *ctx, const char *f, size_t n)
+static const char *fref_str(const struct feat_scratch *s, const char *norm, const struct fref *f)
 {
-    struct collect *c = ctx;
-    int32_t id = vocab_lookup(c->v, f, n);
-    if (id < 0)
-        return;
-    struct feat_scratch *s = c->s;
-    if (s->ids_n == s->ids_cap) {
-        s->ids_cap = s->ids_cap ? s->ids_cap * 2 : 256;
-        s->ids = xrealloc(s->ids, s->ids_cap * sizeof *s->ids);
-        s->vals = xrealloc(s->vals, s->ids_cap * sizeof *s->vals);
-    }
-    s->ids[s->ids_n++] = id;
+    return (f->built ? s->buf : norm) + f->off;
 }
 
+void feat_each(const struct feat_settings *fs, struct feat_scratch *s,
+               const char *norm, size_t len, feat_fn fn, void *ctx)
+{
+    extract(fs, s, norm, len);
+    for (size_t i = 0; i < s->f_n; i++)
+        fn(ctx, fref_str(s, norm, &s->f[i]), s->f[i].len);
+}
+
+/* A sentence has tens of features: insertion sort beats qsort's indirect
+ * comparisons there; long texts fall back to qsort. */
 static int cmp_id(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     return (x > y) - (x < y);
 }
 
-/* A sentence has tens of features: insertion sort beats qsort's indirect
- * comparisons there; long texts fall back to qsort. */
 static void sort_ids(int32_t *a, size_t n)
 {
     if (n > 64) {
@@ -463,12 +703,57 @@ static void sort_ids(int32_t *a, size_t n)
     }
 }
 
+/* Looks up every feature of the text into s->ids (found ones only, in text
+ * order). The lookups run in three passes so that their cache misses
+ * overlap instead of queueing: prefetch every slot; probe the slots by tag
+ * and prefetch the record of each match; then confirm each match against
+ * its record's string (a tag collision resumes probing past it). */
+static size_t lookup_all(const struct vocab *v, struct feat_scratch *s, const char *norm)
+{
+    const struct slot *slot = v->slot;
+    size_t mask = v->nslots - 1, nc = 0, nid = 0;
+    struct fref *f = s->f;
+    for (size_t i = 0; i < s->f_n; i++)
+        __builtin_prefetch(&slot[f[i].hash & mask]);
+    for (size_t i = 0; i < s->f_n; i++) {
+        uint32_t tag = (uint32_t)(f[i].hash >> 32);
+        for (size_t j = f[i].hash & mask;; j = (j + 1) & mask) {
+            if (slot[j].id < 0)
+                break;
+            if (slot[j].tag == tag) {
+                const unsigned char *r = (const unsigned char *)rec_of(v, slot[j].id);
+                for (size_t o = 0; o < v->stride; o += LINE)
+                    __builtin_prefetch(r + o);
+                f[i].at = (uint32_t)j;
+                s->ids[nc++] = (int32_t)i;
+                break;
+            }
+        }
+    }
+    for (size_t c = 0; c < nc; c++) {
+        const struct fref *fr = &f[s->ids[c]];
+        const char *str = fref_str(s, norm, fr);
+        size_t j = fr->at;
+        int32_t id = slot[j].id;
+        if (!rec_is(v, id, str, fr->len))
+            id = slot[find_slot(v, str, fr->len, fr->hash, (j + 1) & mask)].id;
+        if (id >= 0)
+            s->ids[nid++] = id;
+    }
+    return nid;
+}
+
 struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct vocab *v,
                                struct feat_scratch *s, const char *norm, size_t len)
 {
-    struct collect c = { v, s };
-    s->ids_n = 0;
-    feat_each(fs, s, norm, len, collect_id, &c);
+    extract(fs, s, norm, len);
+    if (s->ids_cap < s->f_n) {
+        s->ids_cap = s->f_n + 64;
+        s->ids = xrealloc(s->ids, s->ids_cap * sizeof *s->ids);
+        s->vals = xrealloc(s->vals, s->ids_cap * sizeof *s->vals);
+        s->rows = xrealloc(s->rows, s->ids_cap * sizeof *s->rows);
+    }
+    s->ids_n = lookup_all(v, s, norm);
     sort_ids(s->ids, s->ids_n);
 
     size_t n = 0;
@@ -479,9 +764,11 @@ struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct voca
             j++;
         double tf = (double)(j - i);
         double x = fs->tf == FEAT_TF_BINARY ? 1.0 : fs->tf == FEAT_TF_LOG ? 1.0 + log(tf) : tf;
-        x *= v->scale[s->ids[i]];
+        const struct rec *r = rec_of(v, s->ids[i]);
+        x *= r->scale;
         s->ids[n] = s->ids[i];
-        s->vals[n++] = x;
+        s->vals[n] = x;
+        s->rows[n++] = v->width ? (const double *)(const void *)((const unsigned char *)r + REC_HEAD) : NULL;
         norm2 += x * x;
         i = j;
     }
@@ -490,5 +777,5 @@ struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct voca
         for (size_t i = 0; i < n; i++)
             s->vals[i] *= inv;
     }
-    return (struct feat_vec){ s->ids, s->vals, n };
+    return (struct feat_vec){ s->ids, s->vals, s->rows, n };
 }

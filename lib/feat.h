@@ -63,6 +63,15 @@ const char *vocab_feature(const struct vocab *v, int32_t id);
 double vocab_scale(const struct vocab *v, int32_t id);
 void vocab_set_weights(struct vocab *v, int32_t id, uint32_t df, double idf, double nb);
 
+/* Gives every feature a row of width doubles, all zero, kept beside the
+ * feature's lookup entry so that scoring finds a feature's weights in the
+ * cache lines its lookup has just read. Any earlier rows are dropped. */
+void vocab_set_row_width(struct vocab *v, int width);
+
+/* The row of id (see vocab_set_row_width); owned by the vocabulary, valid
+ * until it next grows or its width changes. */
+double *vocab_row(struct vocab *v, int32_t id);
+
 /* Writes the vocabulary as TSV (id, df, idf, nb, feature). Returns 0, or
  * -1 with err filled. */
 int vocab_write(const struct vocab *v, FILE *fp, char *err, size_t errlen);
@@ -85,10 +94,12 @@ typedef void (*feat_fn)(void *ctx, const char *f, size_t n);
 void feat_each(const struct feat_settings *fs, struct feat_scratch *s,
                const char *norm, size_t len, feat_fn fn, void *ctx);
 
-/* A sparse vector: ids ascending, one value each. */
+/* A sparse vector: ids ascending, one value each, and each id's row of
+ * weights (NULL when the vocabulary has no rows). */
 struct feat_vec {
     const int32_t *id;
     const double *val;
+    const double *const *row;
     size_t n;
 };
 

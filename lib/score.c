@@ -18,6 +18,8 @@
 
 struct score_scratch {
     struct feat_scratch *feat;
+    char *norm;                   /* the normalised text, reused across calls */
+    size_t norm_cap;
     struct feat_vec vec;          /* the last text's features, for score_explain */
     struct svm_node *nodes;
     size_t nodes_cap;
@@ -39,6 +41,7 @@ void score_scratch_free(struct score_scratch **sp)
     if (!s)
         return;
     feat_scratch_free(&s->feat);
+    free(s->norm);
     free(s->nodes);
     free(s->reasons);
     free(s);
@@ -49,13 +52,20 @@ void score_scratch_free(struct score_scratch **sp)
 static double sigmoid(double dec, double a, double b)
 {
     double f = dec * a + b;
-    return f >= 0 ? exp(-f) / (1.0 + exp(-f)) : 1.0 / (1.0 + exp(f));
+    if (f >= 0) {
+        double e = exp(-f);
+        return e / (1.0 + e);
+    }
+    return 1.0 / (1.0 + exp(f));
 }
 
 /* Couples the k x k pairwise probabilities r (r[i][j] = P(i | i or j)) into
  * class probabilities p by the fixed-point iteration libsvm uses, with its
- * stopping rule, so that both give the same numbers. */
-static void couple(int k, double r[][BUNDLE_MAX_LABELS], double *p)
+ * stopping rule, so that both give the same numbers. Inlined into
+ * couple_k for the common small k, where constant loop bounds let the
+ * compiler unroll it and pair up its independent divisions; the
+ * arithmetic, and its order, stay libsvm's. */
+static inline __attribute__((always_inline)) void couple(int k, double r[][BUNDLE_MAX_LABELS], double *p)
 {
     double q[BUNDLE_MAX_LABELS][BUNDLE_MAX_LABELS], qp[BUNDLE_MAX_LABELS];
     double eps = 0.005 / k;
@@ -100,6 +110,16 @@ static void couple(int k, double r[][BUNDLE_MAX_LABELS], double *p)
     }
 }
 
+static void couple_k(int k, double r[][BUNDLE_MAX_LABELS], double *p)
+{
+    switch (k) {
+    case 2: couple(2, r, p); break;
+    case 3: couple(3, r, p); break;
+    case 4: couple(4, r, p); break;
+    default: couple(k, r, p); break;
+    }
+}
+
 /* From the decision values in s->dec to probabilities in manifest order. */
 static void probabilities(const struct bundle *b, const double *dec, struct score_result *out)
 {
@@ -115,7 +135,7 @@ static void probabilities(const struct bundle *b, const double *dec, struct scor
             r[i][j] = v;
             r[j][i] = 1 - v;
         }
-    couple(k, r, p);
+    couple_k(k, r, p);
     int best = 0;
     for (int i = 1; i < k; i++)
         if (p[i] > p[best])
@@ -128,12 +148,10 @@ static void probabilities(const struct bundle *b, const double *dec, struct scor
 static int vectorize(const struct bundle *b, struct score_scratch *s,
                      const char *text, size_t len, char *err, size_t errlen)
 {
-    char *norm;
     size_t nlen;
-    if (text_normalize(text, len, &norm, &nlen, err, errlen) < 0)
+    if (text_normalize_into(text, len, &s->norm, &s->norm_cap, &nlen, err, errlen) < 0)
         return -1;
-    s->vec = feat_vectorize(&b->fs, b->vocab, s->feat, norm, nlen);
-    free(norm);
+    s->vec = feat_vectorize(&b->fs, b->vocab, s->feat, s->norm, nlen);
     return 0;
 }
 
@@ -150,7 +168,7 @@ int score_text(const struct bundle *b, struct score_scratch *s,
     for (int p = 0; p < np; p++)
         s->dec[p] = -rho[p];
     for (size_t i = 0; i < s->vec.n; i++) {
-        const double *row = b->w + (size_t)s->vec.id[i] * np;
+        const double *row = s->vec.row[i];
         double x = s->vec.val[i];
         for (int p = 0; p < np; p++)
             s->dec[p] += x * row[p];
@@ -212,9 +230,9 @@ int score_explain(const struct bundle *b, const struct score_scratch *s_,
     }
     /* A feature's push towards label is its share in every pairwise
      * decision involving label, signed so that positive favours label. */
-    int c = b->svm_of_label[label], nc = b->model->nr_class, np = b->npairs;
+    int c = b->svm_of_label[label], nc = b->model->nr_class;
     for (size_t f = 0; f < s->vec.n; f++) {
-        const double *row = b->w + (size_t)s->vec.id[f] * np;
+        const double *row = s->vec.row[f];
         double sum = 0;
         int pair = 0;
         for (int i = 0; i < nc; i++)

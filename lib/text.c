@@ -83,24 +83,44 @@ static utf8proc_int32_t fold_typography(utf8proc_int32_t cp, void *unused)
 
 /* The fast path: ASCII plus the typographic marks of news copy (curly
  * quotes, dashes, ellipsis, no-break space), for which NFKC with case
- * folding and fold_typography reduce to the byte mapping below. Writes at
- * most len bytes to d and returns the length, or (size_t)-1 as soon as any
- * other non-ASCII character appears. */
+ * folding and fold_typography reduce to the byte mapping below. It
+ * validates as it goes: every sequence it accepts is well-formed UTF-8
+ * without NUL. Writes at most len + 1 bytes to d and returns the length,
+ * or (size_t)-1 as soon as anything else appears. */
 static size_t fold_common(const char *s, size_t len, char *d)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    size_t n = 0, i = 0;
+    while (i < len) {
+        /* Eight plain ASCII bytes at a time (no NUL, no '`'): lower-case
+         * them at once by adding 0x20 to the bytes from 'A' to 'Z'. */
+        if (i + 8 <= len) {
+            uint64_t x, tick;
+            memcpy(&x, s + i, 8);
+            tick = x ^ ones * '`';
+            if (((x & high) | ((x - ones) & ~x & high) | ((tick - ones) & ~tick & high)) == 0) {
+                uint64_t upper = (x + ones * (0x80 - 'A')) & ~(x + ones * (0x7F - 'Z')) & high;
+                x |= upper >> 2;
+                memcpy(d + n, &x, 8);
+                n += 8;
+                i += 8;
+                continue;
+            }
+        }
         unsigned char c = (unsigned char)s[i];
         if (c < 0x80) {
+            if (c == 0)
+                return (size_t)-1;
             d[n++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : (c == '`' ? '\'' : (char)c);
+            i++;
             continue;
         }
         if (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] == 0xA0) {
             d[n++] = ' ';
-            i++;
+            i += 2;
             continue;
         }
-        if (c != 0xE2 || i + 2 >= len || (unsigned char)s[i + 1] != 0x80)
+        if (c != 0xE2 || i + 2 >= len || (unsigned char)s[i + 1] != 0x80 || ((unsigned char)s[i + 2] & 0xC0) != 0x80)
             return (size_t)-1;
         utf8proc_int32_t cp = 0x2000 + ((unsigned char)s[i + 2] & 0x3F);
         if (cp == 0x2026) {
@@ -112,28 +132,23 @@ static size_t fold_common(const char *s, size_t len, char *d)
                 return (size_t)-1;
             d[n++] = (char)f;
         }
-        i += 2;
+        i += 3;
     }
     d[n] = '\0';
     return n;
 }
 
-int text_normalize(const char *s, size_t len, char **out, size_t *out_len,
-                   char *err, size_t errlen)
+/* The general path: full validation (for its error message), then NFKC,
+ * case folding and fold_typography through utf8proc. Returns a malloc'd
+ * string. */
+static int normalize_slow(const char *s, size_t len, char **out, size_t *out_len,
+                          char *err, size_t errlen)
 {
     size_t bad;
     if (!text_is_valid_utf8(s, len, &bad)) {
         snprintf(err, errlen, "invalid UTF-8 at byte %zu", bad);
         return -1;
     }
-    char *d = xmalloc(len + 1);
-    size_t n = fold_common(s, len, d);
-    if (n != (size_t)-1) {
-        *out = d;
-        *out_len = n;
-        return 0;
-    }
-    free(d);
     utf8proc_uint8_t *dst = NULL;
     utf8proc_ssize_t mapped = utf8proc_map_custom((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &dst,
                                              UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
@@ -145,5 +160,46 @@ int text_normalize(const char *s, size_t len, char **out, size_t *out_len,
     }
     *out = (char *)dst;
     *out_len = (size_t)mapped;
+    return 0;
+}
+
+int text_normalize(const char *s, size_t len, char **out, size_t *out_len,
+                   char *err, size_t errlen)
+{
+    char *d = xmalloc(len + 1);
+    size_t n = fold_common(s, len, d);
+    if (n != (size_t)-1) {
+        *out = d;
+        *out_len = n;
+        return 0;
+    }
+    free(d);
+    return normalize_slow(s, len, out, out_len, err, errlen);
+}
+
+int text_normalize_into(const char *s, size_t len, char **buf, size_t *cap, size_t *out_len,
+                        char *err, size_t errlen)
+{
+    if (*cap < len + 1) {
+        *cap = len + 1 > 256 ? len + 1 : 256;
+        free(*buf);
+        *buf = xmalloc(*cap);
+    }
+    size_t n = fold_common(s, len, *buf);
+    if (n != (size_t)-1) {
+        *out_len = n;
+        return 0;
+    }
+    char *slow;
+    if (normalize_slow(s, len, &slow, &n, err, errlen) < 0)
+        return -1;
+    if (*cap < n + 1) {
+        *cap = n + 1;
+        free(*buf);
+        *buf = xmalloc(*cap);
+    }
+    memcpy(*buf, slow, n + 1);
+    free(slow);
+    *out_len = n;
     return 0;
 }

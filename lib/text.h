@@ -29,4 +29,12 @@ size_t text_char_count(const char *s, size_t len);
 int text_normalize(const char *s, size_t len, char **out, size_t *out_len,
                    char *err, size_t errlen);
 
+/* The same normalisation into a buffer the caller keeps across calls, so
+ * that the common case allocates nothing: *buf (NULL or malloc'd, *cap
+ * bytes) is replaced by a larger one when needed and receives the
+ * NUL-terminated result, its length in *out_len. The caller owns *buf
+ * (free()). Returns -1 and fills err for invalid UTF-8. */
+int text_normalize_into(const char *s, size_t len, char **buf, size_t *cap, size_t *out_len,
+                        char *err, size_t errlen);
+
 #endif

@@ -1,20 +1,29 @@
 /*
  * tok: a single left-to-right pass over normalised UTF-8. ASCII bytes are
- * classified by table; other code points by their Unicode category.
+ * classified by one table lookup (the common case, scanned in a tight
+ * loop); other code points by their Unicode category.
  */
 #include "tok.h"
 
 #include <string.h>
 #include <utf8proc.h>
 
-/* Length in bytes of the word character at s[i], or 0 if it is not one. */
-static size_t word_char(const char *s, size_t len, size_t i)
+enum { WORD = 1, JOIN = 2, MARK = 4, CLAUSE = 8 };
+
+/* Classes of ASCII bytes: a word character, a joiner kept between two
+ * word characters, a punctuation token, a clause end (which closes a
+ * negation's scope). Bytes from 0x80 up are decided by wide_word_char. */
+static const unsigned char ascii_class[128] = {
+    ['0' ... '9'] = WORD, ['a' ... 'z'] = WORD, ['A' ... 'Z'] = WORD,
+    ['\''] = JOIN, ['-'] = JOIN, ['.'] = JOIN | CLAUSE,
+    ['!'] = MARK | CLAUSE, ['?'] = MARK | CLAUSE, ['"'] = MARK,
+    [','] = CLAUSE, [';'] = CLAUSE, [':'] = CLAUSE, ['('] = CLAUSE, [')'] = CLAUSE,
+};
+
+/* Length in bytes of the word character starting with a byte >= 0x80 at
+ * s[i], or 0 if it is not one. */
+static size_t wide_word_char(const char *s, size_t len, size_t i)
 {
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x80) {
-        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
-        return ok ? 1 : 0;
-    }
     utf8proc_int32_t cp;
     utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
     if (n <= 0)
@@ -28,6 +37,13 @@ static size_t word_char(const char *s, size_t len, size_t i)
     default:
         return 0;
     }
+}
+
+/* Length in bytes of the word character at s[i] (i < len), or 0. */
+static inline size_t word_char(const char *s, size_t len, size_t i)
+{
+    unsigned char c = (unsigned char)s[i];
+    return c < 0x80 ? (size_t)(ascii_class[c] & WORD) : wide_word_char(s, len, i);
 }
 
 static int is_negation(const char *w, size_t n)
@@ -47,12 +63,6 @@ static int is_negation(const char *w, size_t n)
     return 0;
 }
 
-/* Punctuation that closes a clause, and with it a negation's scope. */
-static int ends_clause(char c)
-{
-    return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' || c == '(' || c == ')';
-}
-
 size_t tok_split(const char *s, size_t len, int mark_negation,
                  struct tok *out, size_t cap)
 {
@@ -61,13 +71,14 @@ size_t tok_split(const char *s, size_t len, int mark_negation,
     while (i < len) {
         size_t w = word_char(s, len, i);
         if (!w) {
-            char c = s[i];
-            if (c == '!' || c == '?' || c == '"') {
+            unsigned char c = (unsigned char)s[i];
+            unsigned k = c < 0x80 ? ascii_class[c] : 0;
+            if (k & MARK) {
                 if (n < cap)
                     out[n] = (struct tok){ (uint32_t)i, 1, 0 };
                 n++;
             }
-            if (ends_clause(c))
+            if (k & CLAUSE)
                 negating = 0;
             i++;
             continue;
@@ -75,13 +86,16 @@ size_t tok_split(const char *s, size_t len, int mark_negation,
         size_t start = i;
         i += w;
         for (;;) {
+            while (i < len && (unsigned char)s[i] < 0x80 && (ascii_class[(unsigned char)s[i]] & WORD))
+                i++;
             size_t k = i < len ? word_char(s, len, i) : 0;
             if (k) {
                 i += k;
                 continue;
             }
             /* A joiner stays in the word only between two word characters. */
-            if (i + 1 < len && (s[i] == '\'' || s[i] == '-' || s[i] == '.') && word_char(s, len, i + 1)) {
+            if (i + 1 < len && (unsigned char)s[i] < 0x80 && (ascii_class[(unsigned char)s[i]] & JOIN) &&
+                word_char(s, len, i + 1)) {
                 i++;
                 continue;
             }

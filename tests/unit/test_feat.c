@@ -38,6 +38,23 @@ int main(void)
     CHECK(strstr(seen.all, "c:kö|") != NULL);   /* n-grams never cut a code point */
     CHECK(strstr(seen.all, "c:k\xc3|") == NULL);
 
+    /* bigrams are the same whether the words sit one space apart or not */
+    feat_settings_default(&fs);
+    seen.all[0] = '\0';
+    feat_each(&fs, s, "putin's  army, not  troops", 26, record, &seen);
+    CHECK_STR(seen.all, "putin|putin army|army|army not|not|not troops|NOT_troops|");
+
+    /* features are cut at 128 bytes, in every form */
+    char longw[300];
+    memset(longw, 'x', 200);
+    memcpy(longw + 200, " y", 3);
+    struct vocab *lv = vocab_new();
+    vocab_add(lv, longw, 128);
+    fs.negation = 0;
+    struct feat_vec lx = feat_vectorize(&fs, lv, s, longw, 202);
+    CHECK(lx.n == 1 && lx.id[0] == 0 && lx.row[0] == NULL);   /* word and bigram both cut to it */
+    vocab_free(&lv);
+
     /* vocabulary: add, look up, grow past the first table size */
     struct vocab *v = vocab_new();
     char name[32];
@@ -53,6 +70,21 @@ int main(void)
     CHECK(vocab_lookup(v, "f4", 2) == 4);
     vocab_set_weights(v, 7, 3, 2.0, 1.5);
     CHECK(vocab_scale(v, 7) == 3.0);
+    /* rows sit beside the entries and survive nothing but a new width */
+    vocab_set_row_width(v, 6);
+    CHECK(vocab_row(v, 4999)[5] == 0.0);
+    vocab_row(v, 4999)[5] = 2.5;
+    vocab_row(v, 0)[0] = -1.0;
+    CHECK(vocab_lookup(v, "f4999", 5) == 4999 && vocab_scale(v, 7) == 3.0);
+    CHECK_STR(vocab_feature(v, 4321), "f4321");
+    CHECK(vocab_row(v, 4999)[5] == 2.5 && vocab_row(v, 0)[0] == -1.0 && vocab_row(v, 1)[0] == 0.0);
+    char longf[100];
+    memset(longf, 'z', 99);
+    longf[99] = '\0';
+    CHECK(vocab_add(v, longf, 99) == 5000);             /* too long to sit inline */
+    CHECK(vocab_lookup(v, longf, 99) == 5000 && vocab_lookup(v, longf, 98) == -1);
+    CHECK(vocab_row(v, 5000)[0] == 0.0 && vocab_row(v, 4999)[5] == 2.5);
+    vocab_set_row_width(v, 0);
 
     FILE *fp = tmpfile();
     char err[256];
@@ -60,7 +92,7 @@ int main(void)
     rewind(fp);
     struct vocab *r = vocab_read(fp, "vocab.tsv", err, sizeof err);
     fclose(fp);
-    CHECK(r != NULL && vocab_size(r) == 5000);
+    CHECK(r != NULL && vocab_size(r) == 5001);
     if (r) {
         CHECK(vocab_scale(r, 7) == 3.0);
         CHECK_STR(vocab_feature(r, 4321), "f4321");
@@ -69,14 +101,40 @@ int main(void)
     vocab_free(&v);
     CHECK(v == NULL);
 
+    /* weights come back bit for bit, whichever way their text is parsed */
+    v = vocab_new();
+    srand(7);
+    double want[3000];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(name, sizeof name, "w%d", i);
+        vocab_add(v, name, strlen(name));
+        double x = (double)rand() / RAND_MAX * pow(10, rand() % 40 - 20);
+        want[i] = i % 3 == 0 ? x : i % 3 == 1 ? 1.0 + log1p(x) : (double)(rand() % 1000) / 8;
+        vocab_set_weights(v, i, 1, want[i], 1.0);
+    }
+    fp = tmpfile();
+    CHECK(vocab_write(v, fp, err, sizeof err) == 0);
+    rewind(fp);
+    r = vocab_read(fp, "vocab.tsv", err, sizeof err);
+    fclose(fp);
+    int exact = r != NULL;
+    for (int i = 0; exact && i < 3000; i++)
+        exact = vocab_scale(r, i) == want[i];
+    CHECK(exact);
+    vocab_free(&r);
+    vocab_free(&v);
+
     /* vectors: ids ascending, unit length, unknown features ignored */
     feat_settings_default(&fs);
     v = vocab_new();
     vocab_add(v, "troops", 6);
     vocab_add(v, "border", 6);
     vocab_add(v, "more troops", 11);
+    vocab_set_row_width(v, 2);
+    vocab_row(v, 2)[1] = 0.5;
     struct feat_vec x = feat_vectorize(&fs, v, s, "more troops, more troops to the border", 38);
     CHECK(x.n == 3);
+    CHECK(x.n == 3 && x.row[2] == vocab_row(v, 2) && x.row[2][1] == 0.5);
     double norm = 0;
     for (size_t i = 0; i < x.n; i++) {
         norm += x.val[i] * x.val[i];

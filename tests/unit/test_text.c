@@ -47,9 +47,34 @@ int main(void)
     check_norm("a\xe2\x80\x8b" "b", "ab");               /* zero-width space: utf8proc path */
     check_norm("x\xe2\x80\x83y", "x y");                 /* em space */
 
+    /* eight bytes at a time: every letter case, '`', and the edges of a word */
+    check_norm("ABCDEFGHIJKLMNOPQRSTUVWXYZ@[`{abcdefghijklmnopqrstuvwxyz",
+               "abcdefghijklmnopqrstuvwxyz@['{abcdefghijklmnopqrstuvwxyz");
+    check_norm("They SAID `No` to THE Talks, AGAIN.", "they said 'no' to the talks, again.");
+    check_norm("SEVEN CHARS then “EIGHT”", "seven chars then \"eight\"");
+
     char *out, err[128];
     size_t n;
     CHECK(text_normalize("bad\xfe", 4, &out, &n, err, sizeof err) == -1);
     CHECK(strstr(err, "byte 3") != NULL);
+    CHECK(text_normalize("abcdefgh\0jklmnop", 17, &out, &n, err, sizeof err) == -1);
+    CHECK(strstr(err, "byte 8") != NULL);
+    CHECK(text_normalize("abcdefgh\xe2\x80", 10, &out, &n, err, sizeof err) == -1);  /* cut off */
+    CHECK(text_normalize("abc\xe2\x80(", 6, &out, &n, err, sizeof err) == -1);      /* not a continuation */
+
+    /* the reusable buffer gives the same text, growing when it must */
+    char *buf = NULL;
+    size_t cap = 0;
+    CHECK(text_normalize_into("Troops MASSED", 13, &buf, &cap, &n, err, sizeof err) == 0);
+    CHECK(n == 13 && strcmp(buf, "troops massed") == 0);
+    char big[1000];
+    memset(big, 'A', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    CHECK(text_normalize_into(big, strlen(big), &buf, &cap, &n, err, sizeof err) == 0);
+    CHECK(n == 999 && cap >= 1000 && buf[0] == 'a' && buf[998] == 'a' && buf[999] == '\0');
+    CHECK(text_normalize_into("ＴＲＯＯＰＳ", strlen("ＴＲＯＯＰＳ"), &buf, &cap, &n, err, sizeof err) == 0);
+    CHECK(n == 6 && strcmp(buf, "troops") == 0);
+    CHECK(text_normalize_into("bad\xfe", 4, &buf, &cap, &n, err, sizeof err) == -1);
+    free(buf);
     return check_report("test_text");
 }
