@@ -279,9 +279,9 @@ def main():
          num(s_batch), num(db.get("latency_ms", {}).get("p50"), "%.3f"),
          num(db.get("latency_ms", {}).get("p99"), "%.3f"), db.get("errors", "?")]])
     L.append("")
-    L.append("- %d alternating rounds of 1000 requests each, 4 clients; the table shows the "
+    L.append("- %d alternating rounds of %s requests each, 4 clients; the table shows the "
              "better round of each. All rounds, sentences/s: split %s; batch %s." % (
-                 len(ds_all), ", ".join(num(v["requests_per_s"] * per) for v in ds_all),
+                 len(ds_all), ds.get("requests", "?"), ", ".join(num(v["requests_per_s"] * per) for v in ds_all),
                  ", ".join(num(v.get("sentences_per_s")) for v in db_all)))
     cs = [cpu_per("ours", k, v.get("requests", 0) * per)[0] for (srv, k), v in d.items()
           if srv == "ours" and k.startswith("doc_split")]
@@ -292,7 +292,7 @@ def main():
     if cs and cb:
         L.append("- stanced CPU per sentence: split %s µs, batch %s µs; ratio %s (less "
                  "disturbed by the machine's load than the throughput ratio)." % (
-                     "/".join("%.1f" % x for x in cs), "/".join("%.1f" % x for x in cb),
+                     "/".join("%.2f" % x for x in cs), "/".join("%.2f" % x for x in cb),
                      rfmt(min(cs) / min(cb))))
     L.append("- split/batch throughput ratio: %s (document mode costs %s per sentence)." % (
         num(rr, "%.2f"), num(1 / rr, "%.2f×") if rr else "n/a"))

@@ -14,6 +14,7 @@
 #   BENCH_SVC_N      slice labelled by the SVC(probability) peer (10000)
 #   BENCH_REQ        single-sentence requests per stanced run (20000)
 #   BENCH_PEER_REQ   single-sentence requests per peer run (5000)
+#   BENCH_DOC_REQ    requests per round of the document-mode figure (3000)
 #   BENCH_SENTIMENT  the sentiment bundle to use (models/sentiment); when it
 #                    is missing, the figures that need it say so
 #
@@ -33,6 +34,7 @@ SPEED_N=${BENCH_SPEED_N:-5000}
 SVC_N=${BENCH_SVC_N:-10000}
 REQ=${BENCH_REQ:-20000}
 PEER_REQ=${BENCH_PEER_REQ:-5000}
+DOC_REQ=${BENCH_DOC_REQ:-3000}
 # One thread for numpy/BLAS so the Python peers use one core, as ours do
 # outside the daemon.
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
@@ -288,10 +290,12 @@ if [ -n "$OURS_EP" ]; then
     EP=$OURS_EP SPID=$OURS_PID
     jrun timeout -k 5 60 $PY bench/util.py splitcount --endpoint "$EP" --docs "$OUT/articles.txt" --n 200
     rec "{\"k\":\"splitcount\",\"m\":$J}"
-    # Three rounds: the machine's other load moves single rounds by 2x.
+    # Three rounds: the machine's other load moves single rounds by 2x. The
+    # process CPU time moves in 10 ms ticks, so a round needs tens of
+    # thousands of sentences to read it per sentence to a few percent.
     for rep in 1 2 3; do
-        bench ours "doc_split$rep" -c 4 -n 1000 --batch 1 --file "$OUT/articles.txt"
-        bench ours "doc_batch$rep" -c 4 -n 1000 --batch 20 --no-split --file "$OUT/article_sentences.txt"
+        bench ours "doc_split$rep" -c 4 -n "$DOC_REQ" --batch 1 --file "$OUT/articles.txt"
+        bench ours "doc_batch$rep" -c 4 -n "$DOC_REQ" --batch 20 --no-split --file "$OUT/article_sentences.txt"
     done
     hwm stanced_stance_after_load
     stop_pid "$OURS_PID"

@@ -37,42 +37,50 @@ void doc_free(struct doc_result **dp)
     if (!dp || !*dp)
         return;
     d = *dp;
-    free(d->units);
-    free(d->res_block);
     free(d->speaker_res_block);
-    free(d->explain_block);
-    free(d->reason_block);
     free(d->names);
     free(d->speakers);
-    free(d->summary);
     free(d->counts);
     free(d);
     *dp = NULL;
 }
 
-/* Gives each of the n units its rows of the result blocks: nmodels scores
- * and, when asked, nmodels explanations of room for k reasons each way. */
-static void make_units(struct doc_result *d, size_t n, size_t k)
+/* A result for n units in one zeroed allocation: the struct, then the
+ * units, then their rows: nmodels scores each and, when asked, nmodels
+ * explanations of room for k reasons each way. The summary is the one
+ * unit's own scores when the text is not split, else nmodels more rows.
+ * One allocation per text matters in a batch, where every text is a
+ * single unit. (Every part holds only pointers, sizes and doubles, so each
+ * stays aligned.) */
+static struct doc_result *new_doc(const struct doc_model *models, size_t nm, int split, size_t n, size_t k)
 {
-    size_t nm = d->nmodels, cells = n * nm > 0 ? n * nm : 1;
+    size_t cells = n * nm, nres = cells + (split ? nm : 0);
+    struct doc_result *d = xcalloc(1, sizeof *d + n * sizeof *d->units + nres * sizeof *d->units->res +
+                                          (k ? cells * (sizeof *d->units->explain + 2 * k * sizeof(struct score_reason)) : 0));
+    struct score_result *res;
+    struct doc_explain *explain;
+    struct score_reason *reasons;
 
-    d->units = xcalloc(n, sizeof *d->units);
+    d->models = models;
+    d->nmodels = nm;
+    d->split = split;
+    d->units = (struct doc_unit *)(d + 1);
     d->nunits = n;
-    d->res_block = xcalloc(cells, sizeof *d->res_block);
-    if (k) {
-        d->explain_block = xcalloc(cells, sizeof *d->explain_block);
-        d->reason_block = xcalloc(cells * 2 * k, sizeof *d->reason_block);
-    }
+    res = (struct score_result *)(d->units + n);
+    explain = (struct doc_explain *)(res + nres);
+    reasons = (struct score_reason *)(explain + (k ? cells : 0));
+    d->summary = split ? res + cells : res;
     for (size_t i = 0; i < n; i++) {
-        d->units[i].res = d->res_block + i * nm;
+        d->units[i].res = res + i * nm;
         if (!k)
             continue;
-        d->units[i].explain = d->explain_block + i * nm;
+        d->units[i].explain = explain + i * nm;
         for (size_t m = 0; m < nm; m++) {
-            d->units[i].explain[m].pro = d->reason_block + ((i * nm + m) * 2) * k;
+            d->units[i].explain[m].pro = reasons + ((i * nm + m) * 2) * k;
             d->units[i].explain[m].con = d->units[i].explain[m].pro + k;
         }
     }
+    return d;
 }
 
 /* Scores unit u with every model and, when asked, explains each score. */
@@ -201,26 +209,16 @@ static void summarise(struct doc_result *d, const size_t *speaker_of)
     }
 }
 
-static enum doc_status analyze_split(struct doc_result *d, const struct doc_options *opt,
-                                     struct score_scratch *s, char *err, size_t errlen)
+/* Attributes and scores the n sentences of d, which has a unit for each. */
+static enum doc_status analyze_split(struct doc_result *d, const struct sentence *sents,
+                                     const struct doc_options *opt, struct score_scratch *s,
+                                     char *err, size_t errlen)
 {
-    struct sentence *sents = NULL;
-    size_t n = split_sentences(d->text, d->len, &sents);
+    size_t n = d->nunits;
     struct speaker_span *who;
     size_t *speaker_of;
     enum doc_status st = DOC_OK;
 
-    if (n == 0) {
-        free(sents);
-        snprintf(err, errlen, "the text holds no sentence");
-        return DOC_EMPTY;
-    }
-    if (n > opt->max_sentences) {
-        free(sents);
-        snprintf(err, errlen, "the text holds %zu sentences; the limit is %zu", n, opt->max_sentences);
-        return DOC_TOO_MANY_SENTENCES;
-    }
-    make_units(d, n, opt->explain);
     for (size_t i = 0; i < n; i++) {
         d->units[i].start = sents[i].start;
         d->units[i].end = sents[i].end;
@@ -230,7 +228,6 @@ static enum doc_status analyze_split(struct doc_result *d, const struct doc_opti
     who = xcalloc(n, sizeof *who);
     speaker_of = xcalloc(n, sizeof *speaker_of);
     speaker_find(d->text, d->len, sents, n, who);
-    free(sents);
     gather_speakers(d, who, speaker_of);
     free(who);
     for (size_t i = 0; i < n && st == DOC_OK; i++)
@@ -248,8 +245,9 @@ enum doc_status doc_analyze(const char *text, size_t len,
                             struct doc_result **out, char *err, size_t errlen)
 {
     struct doc_result *d;
-    enum doc_status st = DOC_OK;
-    size_t bad;
+    struct sentence *sents = NULL;
+    size_t n = 1, bad;
+    enum doc_status st;
 
     *out = NULL;
     if (!text_is_valid_utf8(text, len, &bad)) {
@@ -260,23 +258,28 @@ enum doc_status doc_analyze(const char *text, size_t len,
         snprintf(err, errlen, "the text is empty");
         return DOC_EMPTY;
     }
-    d = xcalloc(1, sizeof *d);
+    if (opt->split) {
+        n = split_sentences(text, len, &sents);
+        if (n == 0) {
+            snprintf(err, errlen, "the text holds no sentence");
+            return DOC_EMPTY;
+        }
+        if (n > opt->max_sentences) {
+            free(sents);
+            snprintf(err, errlen, "the text holds %zu sentences; the limit is %zu", n, opt->max_sentences);
+            return DOC_TOO_MANY_SENTENCES;
+        }
+    }
+    d = new_doc(models, nmodels, opt->split, n, opt->explain);
     d->text = text;
     d->len = len;
-    d->models = models;
-    d->nmodels = nmodels;
-    d->split = opt->split;
-    d->summary = xcalloc(nmodels ? nmodels : 1, sizeof *d->summary);
     if (opt->split) {
-        st = analyze_split(d, opt, s, err, errlen);
+        st = analyze_split(d, sents, opt, s, err, errlen);
+        free(sents);
     } else {
-        make_units(d, 1, opt->explain);
         d->units[0].end = len;
         d->units[0].char_end = text_char_count(text, len);
-        if (score_unit(d, &d->units[0], opt, s, err, errlen) < 0)
-            st = DOC_FAILED;
-        else
-            memcpy(d->summary, d->units[0].res, nmodels * sizeof *d->summary);
+        st = score_unit(d, &d->units[0], opt, s, err, errlen) < 0 ? DOC_FAILED : DOC_OK;
     }
     if (st != DOC_OK)
         doc_free(&d);

@@ -49,12 +49,10 @@ struct doc_result {
     size_t nunits;
     struct doc_speaker *speakers; /* in order of first appearance (split only) */
     size_t nspeakers;
-    /* The storage behind the pointers above, one block each rather than
-     * a few allocations per sentence: */
-    struct score_result *res_block;   /* every unit's res */
+    /* The storage behind the pointers above, a few blocks per document
+     * rather than a few allocations per sentence (the units, their scores
+     * and explanations and the summary share the result's own block): */
     struct score_result *speaker_res_block;
-    struct doc_explain *explain_block;
-    struct score_reason *reason_block;
     char *names;                      /* the speaker names, each NUL-terminated */
 };
 

@@ -763,7 +763,8 @@ struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct voca
         while (j < s->ids_n && s->ids[j] == s->ids[i])
             j++;
         double tf = (double)(j - i);
-        double x = fs->tf == FEAT_TF_BINARY ? 1.0 : fs->tf == FEAT_TF_LOG ? 1.0 + log(tf) : tf;
+        /* log(1) is exactly 0, and most features occur once: skip the call. */
+        double x = fs->tf == FEAT_TF_BINARY ? 1.0 : fs->tf == FEAT_TF_LOG ? (tf == 1 ? 1.0 : 1.0 + log(tf)) : tf;
         const struct rec *r = rec_of(v, s->ids[i]);
         x *= r->scale;
         s->ids[n] = s->ids[i];

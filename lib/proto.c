@@ -6,6 +6,7 @@
  * field against the fields the operation allows.
  */
 #include "proto.h"
+#include "swar.h"
 #include "text.h"
 #include "xalloc.h"
 
@@ -85,6 +86,16 @@ static enum proto_code prescan(const char *s, size_t len, size_t max_depth, char
     int in_string = 0;
 
     for (size_t i = 0; i < len; i++) {
+        /* Strings, the texts, are nearly all of a request: cross their
+         * plain stretches eight bytes at a time. */
+        if (in_string)
+            for (uint64_t x; i + 8 <= len; i += 8) {
+                x = swar_load(s + i);
+                if (swar_has(x, '"') | swar_has(x, '\\') | swar_has(x, 0))
+                    break;
+            }
+        if (i == len)
+            break;
         char c = s[i];
         if (c == '\0')
             return failf(PROTO_BAD_JSON, err, errlen, "NUL byte at byte %zu", i);
@@ -359,20 +370,25 @@ char *proto_print(const cJSON *reply, size_t *len)
 
 /* ---- the reply writer ---- */
 
-/* Room for n more bytes and the NUL. */
-static char *room(struct proto_out *o, size_t n)
+static __attribute__((noinline)) void grow(struct proto_out *o, size_t n)
 {
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap : 1024;
-        while (o->len + n + 1 > cap)
-            cap *= 2;
-        o->s = xrealloc(o->s, cap);
-        o->cap = cap;
-    }
+    size_t cap = o->cap ? o->cap : 1024;
+    while (o->len + n + 1 > cap)
+        cap *= 2;
+    o->s = xrealloc(o->s, cap);
+    o->cap = cap;
+}
+
+/* Room for n more bytes and the NUL. A reply makes tens of small writes
+ * per sentence, so the check stays inline and the growing does not. */
+static inline char *room(struct proto_out *o, size_t n)
+{
+    if (o->len + n + 1 > o->cap)
+        grow(o, n);
     return o->s + o->len;
 }
 
-static void put(struct proto_out *o, const char *s, size_t n)
+static inline void put(struct proto_out *o, const char *s, size_t n)
 {
     memcpy(room(o, n), s, n);
     o->len += n;
@@ -381,7 +397,7 @@ static void put(struct proto_out *o, const char *s, size_t n)
 
 #define PUT(o, lit) put(o, lit, sizeof lit - 1)
 
-static void put_char(struct proto_out *o, char c)
+static inline void put_char(struct proto_out *o, char c)
 {
     *room(o, 1) = c;
     o->s[++o->len] = '\0';
@@ -397,6 +413,11 @@ static void put_string(struct proto_out *o, const char *s, size_t n)
     put_char(o, '"');
     while (i < n) {
         size_t j = i;
+        for (; j + 8 <= n; j += 8) {
+            uint64_t x = swar_load(s + j);
+            if (swar_less(x, 0x20) | swar_has(x, '"') | swar_has(x, '\\'))
+                break;
+        }
         while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
             j++;
         put(o, s + i, j - i);
@@ -421,16 +442,39 @@ static void put_string(struct proto_out *o, const char *s, size_t n)
     put_char(o, '"');
 }
 
+/* s quoted, then the character after (':' after a key; '\0' for none).
+ * Model and label names, keys and most values need no escaping: those
+ * take one write. */
+static void put_quoted(struct proto_out *o, const char *s, char after)
+{
+    size_t n = 0;
+    char *p;
+
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] < 0x20 || s[n] == '"' || s[n] == '\\') {
+            put_string(o, s, n + strlen(s + n));
+            if (after)
+                put_char(o, after);
+            return;
+        }
+    p = room(o, n + 3);
+    p[0] = '"';
+    memcpy(p + 1, s, n);
+    p[n + 1] = '"';
+    p[n + 2] = after;
+    o->len += n + 2 + (after != '\0');
+    o->s[o->len] = '\0';
+}
+
 static void put_cstring(struct proto_out *o, const char *s)
 {
-    put_string(o, s, strlen(s));
+    put_quoted(o, s, '\0');
 }
 
 /* "key": */
 static void put_key(struct proto_out *o, const char *key)
 {
-    put_cstring(o, key);
-    put_char(o, ':');
+    put_quoted(o, key, ':');
 }
 
 static void put_size(struct proto_out *o, size_t v)

@@ -7,6 +7,7 @@
  * docs/segmentation.md lists the patterns and where they fail.
  */
 #include "speaker.h"
+#include "swar.h"
 #include "text.h"
 #include "xalloc.h"
 
@@ -116,6 +117,11 @@ static const char *const titles[] = {
     "King", "Queen", "Prince", "Judge", "Commissioner", "Envoy",
 };
 
+static int is_ascii_wordchar(int32_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 /* The patterns ask of a word, again and again, whether it is in one of
  * the lists above. Each word token is looked up once, when it is cut, in
  * one hash of every listed word, and carries the answer as a bit set. */
@@ -156,8 +162,42 @@ static size_t word_hash(const char *s, size_t n)
     return h & (WORD_SLOTS - 1);
 }
 
+/* The shapes of the speech verbs, a bit per (length, first letter, last
+ * letter), so that may_attribute hashes only the few words that could be
+ * one rather than every "the" and "of". A verb added to the list that has
+ * no such shape (upper case, too long) turns the filter off. */
+enum { SHAPE_MAX = 16 };
+static uint32_t verb_shape[SHAPE_MAX][32];    /* [length][first - 'a'], bit last - 'a' */
+static int verbs_unshaped;
+
+/* What may_attribute makes of a byte, one load per byte. */
+enum { B_OTHER, B_WORD, B_MARK };
+static unsigned char byte_class[256];
+
+/* Most words of a sentence are in no list. A bit per (length, first
+ * byte, last byte) of the listed words, hashed, turns most of them away
+ * before word_hash reads all their bytes. */
+enum { SHAPE_BITS = 4096 };
+static uint64_t word_shapes[SHAPE_BITS / 64];
+
+static unsigned shape_bit(const char *s, size_t n)
+{
+    uint32_t key = (uint32_t)n << 16 | (uint32_t)(unsigned char)s[0] << 8 | (unsigned char)s[n - 1];
+    return (key * 2654435761u) >> 20;    /* 12 bits: SHAPE_BITS */
+}
+
 static void build_word_index(void)
 {
+    for (size_t i = 0; i < sizeof speech_verbs / sizeof speech_verbs[0]; i++) {
+        const char *w = speech_verbs[i];
+        size_t n = strlen(w);
+        if (n >= SHAPE_MAX || w[0] < 'a' || w[0] > 'z' || w[n - 1] < 'a' || w[n - 1] > 'z')
+            verbs_unshaped = 1;
+        else
+            verb_shape[n][w[0] - 'a'] |= 1u << (w[n - 1] - 'a');
+    }
+    for (int c = 0; c < 256; c++)
+        byte_class[c] = is_ascii_wordchar(c) ? B_WORD : c == '"' || c == 0xC2 || c == 0xE2 ? B_MARK : B_OTHER;
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
         for (size_t i = 0; i < lists[l].n; i++) {
             const char *w = lists[l].words[i];
@@ -167,12 +207,17 @@ static void build_word_index(void)
             word_index[k].word = w;
             word_index[k].len = n;
             word_index[k].lists |= lists[l].bit;
+            word_shapes[shape_bit(w, n) / 64] |= (uint64_t)1 << (shape_bit(w, n) % 64);
         }
 }
 
 /* The L_ bits of the word s[0..n). */
 static unsigned word_lists(const char *s, size_t n)
 {
+    unsigned bit = shape_bit(s, n);
+
+    if (!(word_shapes[bit / 64] >> (bit % 64) & 1))
+        return 0;
     for (size_t k = word_hash(s, n); word_index[k].word; k = (k + 1) & (WORD_SLOTS - 1))
         if (word_index[k].len == n && memcmp(word_index[k].word, s, n) == 0)
             return word_index[k].lists;
@@ -188,25 +233,10 @@ static int word_eq(const char *s, const struct tok *t, const char *w)
            strncasecmp(s + t->a, w, len) == 0;
 }
 
-/* text_decode with plain ASCII, nearly every byte of news text, inline. */
-static size_t decode(const char *s, size_t len, size_t i, int32_t *c)
-{
-    if ((unsigned char)s[i] < 0x80) {
-        *c = (unsigned char)s[i];
-        return 1;
-    }
-    return text_decode(s, len, i, c);
-}
-
-static int is_ascii_wordchar(int32_t c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 static int is_wordchar(int32_t c)
 {
     if (c < 0x80)
-        return is_ascii_wordchar(c);
+        return byte_class[c] == B_WORD;
     utf8proc_category_t cat = utf8proc_category(c);
     return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
            cat == UTF8PROC_CATEGORY_ND || cat == UTF8PROC_CATEGORY_MN ||
@@ -252,25 +282,24 @@ static void tokenize(const char *s, size_t a, size_t b, int *inq, struct toks *t
     ts->n = 0;
     while (i < b) {
         int32_t c;
-        size_t w = decode(s, b, i, &c);
+        size_t w = text_decode(s, b, i, &c);
         if (is_wordchar(c)) {
             size_t start = i;
             int32_t first = c;
             i += w;
             while (i < b) {
                 /* The letters of an ASCII word first, without decoding. */
-                while (i < b && is_ascii_wordchar((unsigned char)s[i]))
-                    i++;
+                i = swar_alnum_end(s, i, b);
                 if (i == b)
                     break;
-                w = decode(s, b, i, &c);
+                w = text_decode(s, b, i, &c);
                 if (is_wordchar(c)) {
                     i += w;
                     continue;
                 }
                 int32_t d = 0;
                 if (i + w < b)
-                    decode(s, b, i + w, &d);
+                    text_decode(s, b, i + w, &d);
                 if ((c == '-' || c == '\'' || c == 0x2019 || c == '.') && is_wordchar(d)) {
                     i += w;
                     continue;
@@ -279,7 +308,7 @@ static void tokenize(const char *s, size_t a, size_t b, int *inq, struct toks *t
                     size_t j = i + w;
                     int32_t e = 0;
                     while (j < b) {
-                        size_t wj = decode(s, b, j, &e);
+                        size_t wj = text_decode(s, b, j, &e);
                         if (!is_space(e) && !is_closing_mark(e))
                             break;
                         j += wj;
@@ -303,7 +332,7 @@ static void tokenize(const char *s, size_t a, size_t b, int *inq, struct toks *t
             size_t k = i - 1;
             while (k > a && ((unsigned char)s[k] & 0xC0) == 0x80)
                 k--;
-            decode(s, b, k, &p);
+            text_decode(s, b, k, &p);
         }
         int after_space = is_space(p) || p == '(' || p == '[' || p == 0x2014 || p == 0x2013;
         /* German closes „…“ with the mark English opens with; inside a
@@ -574,6 +603,82 @@ static size_t strip_titles(const char *s, const struct tok *t, size_t a, size_t 
     return first;
 }
 
+/* Whether the word s[w..e), a maximal run of ASCII letters and digits,
+ * is one that attribute() acts on: a speech verb or "according". */
+static inline int acts_on(const unsigned char *u, size_t w, size_t e)
+{
+    size_t n = e - w;
+    unsigned f = u[w] - 'a', l = u[e - 1] - 'a';    /* below 26 for lower-case letters */
+    /* Every word of a sentence comes here: the common answer, no, is
+     * reached without a branch that a predictor could miss. */
+    unsigned shaped = (n < SHAPE_MAX) & (f < 26) & (l < 26) &
+                      (unsigned)(verb_shape[n % SHAPE_MAX][f % 32] >> (l % 32));
+
+    if ((n == 9) & ((u[w] | 0x20) == 'a') && strncasecmp((const char *)u + w, "according", 9) == 0)
+        return 1;
+    if (!((shaped & 1) | verbs_unshaped))
+        return 0;
+    return (word_lists((const char *)u + w, n) & L_SPEECH_VERBS) != 0;
+}
+
+/* Whether text[a..b), entered outside a quotation, can matter to
+ * attribution at all: it holds a quotation mark, which changes the
+ * quotation state, or a word that attribute() acts on. Most sentences of
+ * news copy hold neither, and this one pass over their bytes is far
+ * cheaper than cutting them into tokens. A word token is a maximal run of
+ * ASCII letters and digits whenever it is one of those words, so looking
+ * at such runs misses none of them. Plain ASCII goes eight bytes at a
+ * time, visiting only the edges of the runs. */
+static int may_attribute(const char *s, size_t a, size_t b)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = a, w = a;    /* w: where the current run began */
+    int in = 0;             /* inside a run */
+
+    while (i < b) {
+        if (i + 8 <= b) {
+            uint64_t x = swar_load(s + i);
+            if (!(swar_high(x) | swar_has(x, '"'))) {
+                uint64_t m = swar_alnum(x);
+                /* A byte is an edge where it differs from the one before. */
+                uint64_t edges = (m ^ ((m << 8) | (in ? 0x80u : 0))) & SWAR_HIGH;
+                for (; edges; edges &= edges - 1) {
+                    size_t at = i + ((unsigned)__builtin_ctzll(edges) >> 3);
+                    if (!in)
+                        w = at;
+                    else if (acts_on(u, w, at))
+                        return 1;
+                    in = !in;
+                }
+                i += 8;
+                continue;
+            }
+        }
+        int k = byte_class[u[i]];
+        if (k == B_WORD) {
+            if (!in)
+                w = i;
+            in = 1;
+            i++;
+            continue;
+        }
+        if (in && acts_on(u, w, i))
+            return 1;
+        in = 0;
+        if (k == B_MARK) {
+            if (u[i] == '"')
+                return 1;
+            /* “ ” „ (E2 80 9C..9E) and « » (C2 AB, C2 BB) */
+            if (u[i] == 0xE2 && i + 2 < b && u[i + 1] == 0x80 && u[i + 2] >= 0x9C && u[i + 2] <= 0x9E)
+                return 1;
+            if (u[i] == 0xC2 && i + 1 < b && (u[i + 1] == 0xAB || u[i + 1] == 0xBB))
+                return 1;
+        }
+        i++;
+    }
+    return in && acts_on(u, w, b);
+}
+
 struct sent_info {
     int starts_in, ends_in;  /* inside a quotation at the start, at the end */
     int has_quote;
@@ -612,6 +717,8 @@ void speaker_find(const char *text, size_t len,
             if (c != '"' && c != 0x201C && c != 0x201E && c != 0xAB)
                 inq = 0;
         }
+        if (!inq && !may_attribute(text, a, b))
+            continue;    /* info[i] stays all zero: no quotation, no speaker */
         info[i].starts_in = inq;
         tokenize(text, a, b, &inq, &ts);
         info[i].ends_in = inq;

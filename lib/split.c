@@ -7,9 +7,11 @@
  * docs/segmentation.md explains the rules and where they fail.
  */
 #include "split.h"
+#include "swar.h"
 #include "text.h"
 #include "xalloc.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -87,19 +89,23 @@ static int is_digit(int32_t c)
  * they stand (right after a stop they close, after a space they open). */
 static int is_closer(int32_t c)
 {
-    return c == '"' || c == '\'' ||
-           category_in(c, UTF8PROC_CATEGORY_PE, UTF8PROC_CATEGORY_PF);
+    if (c < 0x80)    /* the ASCII closing punctuation, by utf8proc's categories */
+        return c == '"' || c == '\'' || c == ')' || c == ']' || c == '}';
+    return category_in(c, UTF8PROC_CATEGORY_PE, UTF8PROC_CATEGORY_PF);
 }
 
 static int is_opener(int32_t c)
 {
-    return c == '"' || c == '\'' ||
-           category_in(c, UTF8PROC_CATEGORY_PS, UTF8PROC_CATEGORY_PI);
+    if (c < 0x80)
+        return c == '"' || c == '\'' || c == '(' || c == '[' || c == '{';
+    return category_in(c, UTF8PROC_CATEGORY_PS, UTF8PROC_CATEGORY_PI);
 }
 
 static int is_dash(int32_t c)
 {
-    return c > 0x20 && utf8proc_category(c) == UTF8PROC_CATEGORY_PD;
+    if (c < 0x80)
+        return c == '-';
+    return utf8proc_category(c) == UTF8PROC_CATEGORY_PD;
 }
 
 enum term { T_NONE, T_DOT, T_ELLIPSIS, T_STRONG, T_CJK };
@@ -258,13 +264,24 @@ static size_t word_before(const char *s, size_t floor, size_t p, int *truncated)
     return j;
 }
 
+/* Every full stop asks classify about the word before it, so the table is
+ * only searched for a word whose first byte and length some entry has:
+ * one bit per length for each first byte. */
+static uint32_t abbrev_lengths[256];
+static pthread_once_t abbrev_once = PTHREAD_ONCE_INIT;
+
+static void index_abbrevs(void)
+{
+    for (size_t i = 0; i < sizeof abbrevs / sizeof abbrevs[0]; i++)
+        abbrev_lengths[(unsigned char)abbrevs[i].word[0]] |= 1u << strlen(abbrevs[i].word);
+}
+
 static enum abbr classify(const char *s, size_t a, size_t b)
 {
     if (a == b)
         return AB_NONE;
-    /* Every full stop comes here, so skip the table for words longer than
-     * its longest entry and compare first letters before whole words. */
-    if (b - a <= ABBREV_MAX)
+    pthread_once(&abbrev_once, index_abbrevs);
+    if (b - a <= ABBREV_MAX && (abbrev_lengths[(unsigned char)s[a]] >> (b - a) & 1))
         for (size_t i = 0; i < sizeof abbrevs / sizeof abbrevs[0]; i++)
             if (abbrevs[i].word[0] == s[a] && word_is(s, a, b, abbrevs[i].word))
                 return abbrevs[i].kind;
@@ -506,8 +523,11 @@ static size_t char_offset(struct result *res, size_t byte)
 {
     size_t chr = res->chr;
 
-    /* Counted in a local so that the compiler can vectorise the loop. */
-    for (size_t i = res->byte; i < byte; i++)
+    size_t i = res->byte;
+
+    for (; i + 8 <= byte; i += 8)
+        chr += swar_starts(swar_load(res->s + i));
+    for (; i < byte; i++)
         chr += ((unsigned char)res->s[i] & 0xC0) != 0x80;
     res->byte = byte;
     res->chr = chr;
@@ -544,6 +564,13 @@ static void emit(struct result *res, size_t a, size_t b)
     st->char_end = char_offset(res, b);
 }
 
+/* Whether none of the 8 bytes x needs a look: ASCII, and neither a line
+ * break nor a stop. */
+static int plain8(uint64_t x)
+{
+    return (swar_high(x) | swar_has(x, '\n') | swar_has(x, '.') | swar_has(x, '?') | swar_has(x, '!')) == 0;
+}
+
 size_t split_sentences(const char *text, size_t len, struct sentence **out)
 {
     struct result res = {.s = text};
@@ -555,8 +582,10 @@ size_t split_sentences(const char *text, size_t len, struct sentence **out)
         if (byte < 0x80 && byte != '\n' && byte != '.' && byte != '?' && byte != '!') {
             if (first == SIZE_MAX && !is_space(byte))
                 first = i;
-            for (i++; i < len && (unsigned char)text[i] < 0x80 && text[i] != '\n' && text[i] != '.' &&
-                       text[i] != '?' && text[i] != '!' && first != SIZE_MAX; i++)
+            for (i++; first != SIZE_MAX && i + 8 <= len && plain8(swar_load(text + i)); i += 8)
+                ;
+            for (; i < len && (unsigned char)text[i] < 0x80 && text[i] != '\n' && text[i] != '.' &&
+                   text[i] != '?' && text[i] != '!' && first != SIZE_MAX; i++)
                 ;
             continue;
         }

@@ -5,6 +5,7 @@
  * utf8proc with a custom map for the typographic folds NFKC leaves alone.
  */
 #include "text.h"
+#include "swar.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -17,6 +18,13 @@ int text_is_valid_utf8(const char *s, size_t len, size_t *bad_offset)
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     size_t i = 0;
     while (i < len) {
+        if (i + 8 <= len) {
+            uint64_t x = swar_load(s + i);
+            if (!(swar_high(x) | swar_has(x, 0))) {
+                i += 8;
+                continue;
+            }
+        }
         if (p[i] < 0x80) {
             if (p[i] == 0)
                 goto bad;
@@ -36,13 +44,8 @@ bad:
     return 0;
 }
 
-size_t text_decode(const char *s, size_t len, size_t i, int32_t *cp)
+size_t text_decode_multibyte(const char *s, size_t len, size_t i, int32_t *cp)
 {
-    unsigned char b = (unsigned char)s[i];
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    }
     utf8proc_int32_t c;
     utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &c);
     if (n <= 0) {
@@ -55,8 +58,10 @@ size_t text_decode(const char *s, size_t len, size_t i, int32_t *cp)
 
 size_t text_char_count(const char *s, size_t len)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
+    size_t n = 0, i = 0;
+    for (; i + 8 <= len; i += 8)
+        n += swar_starts(swar_load(s + i));
+    for (; i < len; i++)
         n += ((unsigned char)s[i] & 0xC0) != 0x80;
     return n;
 }
@@ -89,18 +94,14 @@ static utf8proc_int32_t fold_typography(utf8proc_int32_t cp, void *unused)
  * or (size_t)-1 as soon as anything else appears. */
 static size_t fold_common(const char *s, size_t len, char *d)
 {
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
     size_t n = 0, i = 0;
     while (i < len) {
         /* Eight plain ASCII bytes at a time (no NUL, no '`'): lower-case
          * them at once by adding 0x20 to the bytes from 'A' to 'Z'. */
         if (i + 8 <= len) {
-            uint64_t x, tick;
-            memcpy(&x, s + i, 8);
-            tick = x ^ ones * '`';
-            if (((x & high) | ((x - ones) & ~x & high) | ((tick - ones) & ~tick & high)) == 0) {
-                uint64_t upper = (x + ones * (0x80 - 'A')) & ~(x + ones * (0x7F - 'Z')) & high;
-                x |= upper >> 2;
+            uint64_t x = swar_load(s + i);
+            if ((swar_high(x) | swar_has(x, 0) | swar_has(x, '`')) == 0) {
+                x |= swar_in_range(x, 'A', 'Z') >> 2;
                 memcpy(d + n, &x, 8);
                 n += 8;
                 i += 8;

@@ -13,10 +13,21 @@
  * if bad_offset is not NULL, the byte offset of the first bad sequence. */
 int text_is_valid_utf8(const char *s, size_t len, size_t *bad_offset);
 
+/* text_decode for a code point of more than one byte; use text_decode. */
+size_t text_decode_multibyte(const char *s, size_t len, size_t i, int32_t *cp);
+
 /* Decodes the code point at s[i] (i < len) into *cp and returns its length
  * in bytes. A bad byte decodes as U+FFFD of length 1, so that a scan over
- * untrusted bytes stays memory-safe and always advances. */
-size_t text_decode(const char *s, size_t len, size_t i, int32_t *cp);
+ * untrusted bytes stays memory-safe and always advances. Inline for ASCII,
+ * nearly every byte the scanners decode. */
+static inline size_t text_decode(const char *s, size_t len, size_t i, int32_t *cp)
+{
+    if ((unsigned char)s[i] < 0x80) {
+        *cp = (unsigned char)s[i];
+        return 1;
+    }
+    return text_decode_multibyte(s, len, i, cp);
+}
 
 /* Number of code points in the valid UTF-8 string s[0..len). */
 size_t text_char_count(const char *s, size_t len);

@@ -4,6 +4,7 @@
  * loop); other code points by their Unicode category.
  */
 #include "tok.h"
+#include "swar.h"
 
 #include <string.h>
 #include <utf8proc.h>
@@ -86,8 +87,7 @@ size_t tok_split(const char *s, size_t len, int mark_negation,
         size_t start = i;
         i += w;
         for (;;) {
-            while (i < len && (unsigned char)s[i] < 0x80 && (ascii_class[(unsigned char)s[i]] & WORD))
-                i++;
+            i = swar_alnum_end(s, i, len);    /* the ASCII WORD bytes */
             size_t k = i < len ? word_char(s, len, i) : 0;
             if (k) {
                 i += k;

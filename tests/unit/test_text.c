@@ -1,5 +1,6 @@
 /* Unit tests for lib/text: validation and the normalisation models see. */
 #include "check.h"
+#include "swar.h"
 #include "text.h"
 
 #include <stdlib.h>
@@ -14,6 +15,78 @@ static void check_norm(const char *in, const char *want)
         CHECK_STR(out, want);
         CHECK(n == strlen(want));
         free(out);
+    }
+}
+
+/* A small deterministic generator, so that a failure can be replayed. */
+static uint64_t rnd(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *state >> 11;
+}
+
+/* Each swar test against the same question asked byte by byte. */
+static void test_swar(void)
+{
+    static const unsigned char picks[] = {0, 1, 0x1f, 0x20, '"', '0', '9', 'A', 'Z', 'a', 'z', '`', '@',
+                                          '[', '{', 0x7f, 0x80, 0xbf, 0xc0, 0xe2, 0xff};
+    uint64_t st = 1;
+    int bad = 0;
+
+    for (int t = 0; t < 200000; t++) {
+        unsigned char b[8];
+        uint64_t x;
+        int any_less1 = 0, any_less20 = 0, any_quote = 0, any_high = 0, starts = 0, ascii = 1;
+        uint64_t range = 0, alnum = 0;
+
+        for (int i = 0; i < 8; i++)
+            b[i] = rnd(&st) % 3 ? picks[rnd(&st) % sizeof picks] : (unsigned char)rnd(&st);
+        memcpy(&x, b, 8);
+        for (int i = 0; i < 8; i++) {
+            any_less1 |= b[i] < 1;
+            any_less20 |= b[i] < 0x20;
+            any_quote |= b[i] == '"';
+            any_high |= b[i] >= 0x80;
+            starts += (b[i] & 0xC0) != 0x80;
+            ascii &= b[i] < 0x80;
+            if (b[i] >= 'A' && b[i] <= 'Z')
+                range |= (uint64_t)0x80 << (8 * i);
+            if ((b[i] | 0x20) >= 'a' && (b[i] | 0x20) <= 'z' && b[i] < 0x80)
+                alnum |= (uint64_t)0x80 << (8 * i);
+            if (b[i] >= '0' && b[i] <= '9')
+                alnum |= (uint64_t)0x80 << (8 * i);
+        }
+        bad += !swar_less(x, 1) != !any_less1;
+        bad += !swar_less(x, 0x20) != !any_less20;
+        bad += !swar_has(x, '"') != !any_quote;
+        bad += !swar_high(x) != !any_high;
+        bad += swar_starts(x) != (unsigned)starts;
+        if (ascii) {    /* exact byte by byte, for ASCII only */
+            bad += swar_in_range(x, 'A', 'Z') != range;
+            bad += swar_alnum(x) != alnum;
+        }
+    }
+    CHECK(bad == 0);
+}
+
+/* Validation and counting take eight bytes at a time: a bad byte, a NUL
+ * or a multi-byte character at every offset of a longer text. */
+static void test_offsets(void)
+{
+    char buf[48];
+    size_t bad;
+
+    for (size_t p = 0; p + 3 <= sizeof buf; p++) {
+        memset(buf, 'a', sizeof buf);
+        buf[p] = '\xff';
+        CHECK(!text_is_valid_utf8(buf, sizeof buf, &bad) && bad == p);
+        buf[p] = '\0';
+        CHECK(!text_is_valid_utf8(buf, sizeof buf, &bad) && bad == p);
+        memcpy(buf + p, "\xe2\x80\x9c", 3);    /* “ */
+        CHECK(text_is_valid_utf8(buf, sizeof buf, NULL));
+        CHECK(text_char_count(buf, sizeof buf) == sizeof buf - 2);
+        CHECK(text_char_count(buf, p + 1) == p + 1);
+        CHECK(text_char_count(buf, p + 3) == p + 1);
     }
 }
 
@@ -76,5 +149,7 @@ int main(void)
     CHECK(n == 6 && strcmp(buf, "troops") == 0);
     CHECK(text_normalize_into("bad\xfe", 4, &buf, &cap, &n, err, sizeof err) == -1);
     free(buf);
+    test_swar();
+    test_offsets();
     return check_report("test_text");
 }
