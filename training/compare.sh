@@ -7,7 +7,7 @@
 #
 # Environment: BIN (required) holds stance-train; BENCH_DIR overrides the
 # benchmark directory; COMPARE_TIMEOUT bounds the whole run (seconds,
-# default 1800); STANCE_TRAIN_OPTS / SENTIMENT_TRAIN_OPTS / BENCH_TRAIN_OPTS
+# default 3600); STANCE_TRAIN_OPTS / SENTIMENT_TRAIN_OPTS / BENCH_TRAIN_OPTS
 # override our settings (default: the recommended ones below).
 set -eu
 : "${BIN:?BIN must name the directory holding stance-train}"
@@ -16,12 +16,12 @@ cd "$(dirname "$0")/.."
 # Our settings: the trainer's defaults plus a fixed C per model, so that no
 # grid search runs here (see training/EXPERIMENTS.md for how they were chosen).
 STANCE_TRAIN_OPTS=${STANCE_TRAIN_OPTS---C 1}
-SENTIMENT_TRAIN_OPTS=${SENTIMENT_TRAIN_OPTS---C 1}
+SENTIMENT_TRAIN_OPTS=${SENTIMENT_TRAIN_OPTS---C 1 --char 2-4}
 BENCH_TRAIN_OPTS=${BENCH_TRAIN_OPTS---C 1}
 
 PY=/usr/bin/python3
 BENCH_DIR=${BENCH_DIR:-../shared/data/benchmarks}
-TIMEOUT=${COMPARE_TIMEOUT:-1800}
+TIMEOUT=${COMPARE_TIMEOUT:-3600}
 OUT=build/compare.md
 
 [ -x "$BIN/stance-train" ] || { echo "compare: $BIN/stance-train not built" >&2; exit 1; }
