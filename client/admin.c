@@ -68,6 +68,9 @@ static void print_readable(const char *op, const cJSON *reply, const struct rend
             if (cJSON_IsString(name))
                 printf(" %s", name->valuestring);
         }
+        const cJSON *keys = cJSON_GetObjectItemCaseSensitive(reply, "authorized_keys");
+        if (cJSON_IsNumber(keys))
+            printf("; %d authorized keys", keys->valueint);
         putchar('\n');
     } else {
         cJSON *rest = cJSON_Duplicate(reply, 1);

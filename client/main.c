@@ -107,7 +107,7 @@ static void usage(FILE *out)
 "  ping             check that the daemon answers\n"
 "  models           list the loaded models with their labels and figures\n"
 "  stats            show the daemon's counters and latencies\n"
-"  reload           ask the daemon to reload its models\n"
+"  reload           ask the daemon to reload its models and authorized keys\n"
 "  bench            load generator; options:\n"
 "    -c, --clients N      concurrent clients, each a thread (default 4)\n"
 "    -n, --requests M     requests in all (default 10000; none with --duration)\n"

@@ -464,6 +464,28 @@ static void on_front(struct brk *b)
 
 /* ---- the loop ---- */
 
+/* SIGHUP: a broker has no models, but its authorized keys are the ones
+ * that matter most, since every client and daemon comes through it. */
+static void reload_keys(struct brk *b)
+{
+    const char *path = b->srv->conf->security.authorized_keys;
+    struct keyring *fresh;
+    char err[512], summary[128];
+
+    if (!b->srv->keys) {
+        log_info("SIGHUP: a broker without security has nothing to reload; signal the daemons");
+        return;
+    }
+    if (!(fresh = keyring_load(path, err, sizeof err))) {
+        log_error("SIGHUP: reload failed, the old authorized keys stay in force: %s", err);
+        return;
+    }
+    keyring_summary(fresh, summary, sizeof summary);
+    zap_keys_swap(b->srv->keys, &fresh);
+    log_info("SIGHUP: reloaded %s from %s; the daemons reload their models on their own SIGHUP",
+             summary, path);
+}
+
 static void on_signal_pipe(struct brk *b)
 {
     char buf[64];
@@ -476,7 +498,7 @@ static void on_signal_pipe(struct brk *b)
                 b->stop_deadline_ns = stats_now_ns() + SHUTDOWN_GRACE_MS * 1000000ULL;
                 log_info("stopping: %zu queued, %zu at daemons", b->queued, b->nflight);
             } else if (buf[i] == SIG_RELOAD) {
-                log_info("SIGHUP: a broker has no models to reload; signal the daemons");
+                reload_keys(b);
             }
         }
 }
@@ -550,8 +572,7 @@ enum server_status broker_run(struct server *srv, char *err, size_t errlen)
     b.cb = &srv->conf->broker;
     sig_block(1);
     srv->ctx = zmq_ctx_new();
-    if (srv->conf->has_security &&
-        !(zap = zap_start(srv->ctx, srv->keys, srv->conf->security.authorized_keys, err, errlen))) {
+    if (srv->conf->has_security && !(zap = zap_start(srv->ctx, srv->keys, err, errlen))) {
         status = SERVER_FAILED;
         goto out;
     }

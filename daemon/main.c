@@ -46,17 +46,19 @@ static void usage(FILE *out)
             "  --help         this text\n"
             "  --version      the program and protocol versions\n"
             "\n"
-            "Signals: SIGHUP reloads the models, SIGTERM and SIGINT stop.\n"
+            "Signals: SIGHUP reloads the models and the authorized keys,\n"
+            "SIGTERM and SIGINT stop.\n"
             "Exit codes: 0 stopped cleanly, 1 runtime failure, 2 usage,\n"
             "3 config or key file error, 4 model load error, 5 bind error.\n",
             DEFAULT_CONFIG);
 }
 
-/* Reads the key files the config names into srv (and *keys). Returns 0,
- * or -1 with err filled. */
-static int load_keys(struct server *srv, struct keyring **keys, char *err, size_t errlen)
+/* Reads the key files the config names into srv. Returns 0, or -1 with
+ * err filled. */
+static int load_keys(struct server *srv, char *err, size_t errlen)
 {
     const struct conf *c = srv->conf;
+    struct keyring *keys;
 
     if (!c->has_security)
         return 0;
@@ -66,9 +68,11 @@ static int load_keys(struct server *srv, struct keyring **keys, char *err, size_
         snprintf(err, errlen, "this libzmq has no CURVE support; security needs it");
         return -1;
     }
-    if (c->security.authorized_keys && !(*keys = keyring_load(c->security.authorized_keys, err, errlen)))
-        return -1;
-    srv->keys = *keys;
+    if (c->security.authorized_keys) {
+        if (!(keys = keyring_load(c->security.authorized_keys, err, errlen)))
+            return -1;
+        srv->keys = zap_keys_new(&keys, c->security.authorized_keys);
+    }
     if (c->has_upstream && key_read_arg(c->upstream.server_key, srv->upstream_key, err, errlen) < 0)
         return -1;
     return 0;
@@ -77,15 +81,15 @@ static int load_keys(struct server *srv, struct keyring **keys, char *err, size_
 static void log_security(const struct server *srv)
 {
     const struct conf *c = srv->conf;
-    char z85[KEY_Z85_LEN + 1];
+    char z85[KEY_Z85_LEN + 1], summary[128];
 
     if (c->has_security) {
         key_to_z85(srv->public, z85);
         log_info("security: CURVE on every endpoint; this server's public key is %s", z85);
-        if (srv->keys)
-            log_info("security: %zu authorized keys (%zu admin, %zu daemon) from %s", srv->keys->n,
-                     keyring_count(srv->keys, KEY_ROLE_ADMIN), keyring_count(srv->keys, KEY_ROLE_DAEMON),
-                     c->security.authorized_keys);
+        if (srv->keys) {
+            zap_keys_summary(srv->keys, summary, sizeof summary);
+            log_info("security: %s from %s", summary, c->security.authorized_keys);
+        }
     } else if (c->allow_plaintext_network) {
         log_warn("security: none, and allow_plaintext_network is true: anyone who can reach an "
                  "endpoint is served unencrypted, admin ops included");
@@ -99,7 +103,6 @@ int main(int argc, char **argv)
     const char *config = DEFAULT_CONFIG;
     struct server srv;
     struct conf *conf;
-    struct keyring *keys = NULL;
     char err[1024];
     enum server_status st;
     int broker = 0;
@@ -137,9 +140,9 @@ int main(int argc, char **argv)
     log_set_level(conf->log_level);
     memset(&srv, 0, sizeof srv);
     srv.conf = conf;
-    if (load_keys(&srv, &keys, err, sizeof err) < 0) {
+    if (load_keys(&srv, err, sizeof err) < 0) {
         fprintf(stderr, "stanced: key error: %s\n", err);
-        keyring_free(&keys);
+        zap_keys_free(&srv.keys);
         conf_free(&conf);
         return EXIT_CONFIG;
     }
@@ -148,7 +151,7 @@ int main(int argc, char **argv)
      * for the broker instead of killing the process half-way. */
     if ((srv.signal_fd = sig_init(err, sizeof err)) < 0) {
         log_error("%s", err);
-        keyring_free(&keys);
+        zap_keys_free(&srv.keys);
         conf_free(&conf);
         return EXIT_FAILURE_RUNTIME;
     }
@@ -161,13 +164,13 @@ int main(int argc, char **argv)
             log_info("stopped");
         stats_free(&srv.stats);
         close(srv.signal_fd);
-        keyring_free(&keys);
+        zap_keys_free(&srv.keys);
         conf_free(&conf);
         return st == SERVER_OK ? EXIT_OK : st == SERVER_BIND_FAILED ? EXIT_BIND : EXIT_FAILURE_RUNTIME;
     }
     if (!(srv.models = registry_new(conf, err, sizeof err))) {
         log_error("cannot load models: %s", err);
-        keyring_free(&keys);
+        zap_keys_free(&srv.keys);
         conf_free(&conf);
         return EXIT_MODELS;
     }
@@ -182,7 +185,7 @@ int main(int argc, char **argv)
     stats_free(&srv.stats);
     registry_free(&srv.models);
     close(srv.signal_fd);
-    keyring_free(&keys);
+    zap_keys_free(&srv.keys);
     conf_free(&conf);
     return st == SERVER_OK ? EXIT_OK : st == SERVER_BIND_FAILED ? EXIT_BIND : EXIT_FAILURE_RUNTIME;
 }

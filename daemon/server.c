@@ -374,7 +374,7 @@ static void on_signal_pipe(struct broker *b)
             if (buf[i] == SIG_STOP)
                 begin_stop(b);
             else if (buf[i] == SIG_RELOAD && !b->stopping) {
-                log_info("SIGHUP: reloading models");
+                log_info("SIGHUP: reloading models%s", b->srv->keys ? " and authorized keys" : "");
                 request_reload(b);
             }
         }
@@ -520,8 +520,7 @@ enum server_status server_run(struct server *srv, char *err, size_t errlen)
      * signals, so only the main thread runs the handler. */
     sig_block(1);
     srv->ctx = zmq_ctx_new();
-    if (srv->conf->has_security && srv->keys &&
-        !(zap = zap_start(srv->ctx, srv->keys, srv->conf->security.authorized_keys, err, errlen))) {
+    if (srv->conf->has_security && srv->keys && !(zap = zap_start(srv->ctx, srv->keys, err, errlen))) {
         status = SERVER_FAILED;
         goto out;
     }

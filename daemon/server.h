@@ -14,6 +14,7 @@
 #include "keys.h"
 #include "models.h"
 #include "stats.h"
+#include "zap.h"
 
 #define SERVER_BACKEND "inproc://stanced-workers"
 
@@ -30,13 +31,13 @@ struct envelope {
 };
 
 struct server {
-    const struct conf *conf;   /* start-up settings; only models change on reload */
+    const struct conf *conf;   /* start-up settings; only models and keys change on reload */
     struct registry *models;
     struct stats *stats;
     void *ctx;                 /* the ZeroMQ context */
     int signal_fd;             /* read end of the signal self-pipe */
     /* With conf->has_security: */
-    const struct keyring *keys;          /* who may connect; NULL when nothing is bound */
+    struct zap_keys *keys;               /* who may connect, swapped on reload; NULL when nothing is bound */
     unsigned char secret[KEY_BYTES];     /* this daemon's own key pair */
     unsigned char public[KEY_BYTES];
     unsigned char upstream_key[KEY_BYTES];  /* the broker's public key */

@@ -10,6 +10,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,33 +141,57 @@ static void list_models(struct job *j)
     registry_release(j->srv->models, &set);
 }
 
+/* Two reloads at once could otherwise each swap in what they read, the
+ * older keys file last; the registry serialises only its own part. */
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Reloads the models and, with security, the authorized-keys file named
+ * at start-up. Both are read and checked in full before either is swapped
+ * in, so a reload changes both or nothing. */
 static void reload(struct job *j, int internal)
 {
-    char why[480];
-    struct conf *c = conf_load(j->srv->conf->path, why, sizeof why);
+    char why[480], summary[128], keys_note[400] = "";
+    const char *keys_path = j->srv->keys ? j->srv->conf->security.authorized_keys : NULL;
+    struct conf *c;
+    struct keyring *keys = NULL;
     struct modelset *set;
     cJSON *reply, *names;
+    size_t nkeys = 0;
+    int ok;
 
-    if (c && registry_reload(j->srv->models, c, why, sizeof why) == 0) {
-        stats_reloaded(j->srv->stats);
-        conf_free(&c);
-        set = registry_acquire(j->srv->models);
-        log_info("reloaded %zu model%s (generation %lu)%s", set->n, set->n == 1 ? "" : "s",
-                 set->generation, internal ? " on SIGHUP" : "");
-        reply = proto_reply_new(j->req.id);
-        cJSON_AddBoolToObject(reply, "ok", 1);
-        names = cJSON_AddArrayToObject(reply, "models");
-        for (size_t i = 0; i < set->n; i++)
-            cJSON_AddItemToArray(names, cJSON_CreateString(set->models[i].name));
-        cJSON_AddNumberToObject(reply, "generation", (double)set->generation);
-        registry_release(j->srv->models, &set);
-        finish(j, reply);
+    pthread_mutex_lock(&reload_lock);
+    c = conf_load(j->srv->conf->path, why, sizeof why);
+    ok = c && (!keys_path || (keys = keyring_load(keys_path, why, sizeof why))) &&
+         registry_reload(j->srv->models, c, why, sizeof why) == 0;
+    if (ok && keys) {
+        nkeys = keys->n;
+        keyring_summary(keys, summary, sizeof summary);
+        snprintf(keys_note, sizeof keys_note, " and %s from %s", summary, keys_path);
+        zap_keys_swap(j->srv->keys, &keys);
+    }
+    pthread_mutex_unlock(&reload_lock);
+    keyring_free(&keys);
+    conf_free(&c);
+    if (!ok) {
+        log_error("reload failed, the old models%s stay in force: %s", keys_path ? " and keys" : "", why);
+        snprintf(j->err, sizeof j->err, "%s", why);
+        fail(j, PROTO_RELOAD_FAILED);
         return;
     }
-    conf_free(&c);
-    log_error("reload failed, the old models keep serving: %s", why);
-    snprintf(j->err, sizeof j->err, "%s", why);
-    fail(j, PROTO_RELOAD_FAILED);
+    stats_reloaded(j->srv->stats);
+    set = registry_acquire(j->srv->models);
+    log_info("reloaded %zu model%s (generation %lu)%s%s", set->n, set->n == 1 ? "" : "s",
+             set->generation, keys_note, internal ? " on SIGHUP" : "");
+    reply = proto_reply_new(j->req.id);
+    cJSON_AddBoolToObject(reply, "ok", 1);
+    names = cJSON_AddArrayToObject(reply, "models");
+    for (size_t i = 0; i < set->n; i++)
+        cJSON_AddItemToArray(names, cJSON_CreateString(set->models[i].name));
+    cJSON_AddNumberToObject(reply, "generation", (double)set->generation);
+    if (keys_path)
+        cJSON_AddNumberToObject(reply, "authorized_keys", (double)nkeys);
+    registry_release(j->srv->models, &set);
+    finish(j, reply);
 }
 
 /* Answers one request body into j->out. */

@@ -2,7 +2,8 @@
  * zap: the handler thread. One REP socket on the well-known ZAP endpoint
  * and a PAIR socket on which zap_stop() says "stop". Refusals are logged
  * with the key, at most once a minute per key, since a refused client
- * keeps reconnecting and would otherwise fill the log.
+ * keeps reconnecting and would otherwise fill the log. A reload may swap
+ * the keys while the thread runs (struct zap_keys).
  */
 #include "zap.h"
 #include "log.h"
@@ -27,14 +28,75 @@ struct refused {
     uint64_t logged_ns;
 };
 
+struct zap_keys {
+    pthread_mutex_t lock;
+    struct keyring *keys;
+    const char *path;
+};
+
 struct zap {
     pthread_t thread;
     void *rep, *control_in, *control_out;
-    const struct keyring *keys;
-    const char *keys_path;
+    struct zap_keys *keys;
     struct refused refused[REFUSED_MEMORY];
     size_t next_refused;
 };
+
+struct zap_keys *zap_keys_new(struct keyring **keys, const char *path)
+{
+    struct zap_keys *zk = xcalloc(1, sizeof *zk);
+
+    pthread_mutex_init(&zk->lock, NULL);
+    zk->keys = *keys;
+    zk->path = path;
+    *keys = NULL;
+    return zk;
+}
+
+void zap_keys_swap(struct zap_keys *zk, struct keyring **fresh)
+{
+    struct keyring *old;
+
+    pthread_mutex_lock(&zk->lock);
+    old = zk->keys;
+    zk->keys = *fresh;
+    pthread_mutex_unlock(&zk->lock);
+    *fresh = NULL;
+    /* The handler copies what it needs under the lock, so nothing can
+     * still point into the old keyring. */
+    keyring_free(&old);
+}
+
+void zap_keys_summary(struct zap_keys *zk, char *out, size_t outlen)
+{
+    pthread_mutex_lock(&zk->lock);
+    keyring_summary(zk->keys, out, outlen);
+    pthread_mutex_unlock(&zk->lock);
+}
+
+void zap_keys_free(struct zap_keys **zkp)
+{
+    if (!zkp || !*zkp)
+        return;
+    keyring_free(&(*zkp)->keys);
+    pthread_mutex_destroy(&(*zkp)->lock);
+    free(*zkp);
+    *zkp = NULL;
+}
+
+/* Copies the entry for key into out. Returns 1, or 0 when the key is not
+ * listed. */
+static int keys_find(struct zap_keys *zk, const unsigned char *key, struct key_entry *out)
+{
+    const struct key_entry *e;
+
+    pthread_mutex_lock(&zk->lock);
+    e = keyring_find(zk->keys, key);
+    if (e)
+        *out = *e;
+    pthread_mutex_unlock(&zk->lock);
+    return e != NULL;
+}
 
 int zap_make_server(void *sock, const unsigned char secret[KEY_BYTES], const char *domain, char *err, size_t errlen)
 {
@@ -115,7 +177,7 @@ static void handle(struct zap *z)
     int more = 1;
     char address[64] = "?", domain[64] = "";
     unsigned char meta[64];
-    const struct key_entry *e;
+    struct key_entry e;
 
     while (more) {
         zmq_msg_t m;
@@ -147,21 +209,21 @@ static void handle(struct zap *z)
         log_warn("refused a %.*s handshake from %s: only CURVE is served",
                  (int)zmq_msg_size(&f[5]), (const char *)zmq_msg_data(&f[5]), address);
         reply(z->rep, &f[1], "400", "CURVE only", "", NULL, 0);
-    } else if (!(e = keyring_find(z->keys, zmq_msg_data(&f[6])))) {
+    } else if (!keys_find(z->keys, zmq_msg_data(&f[6]), &e)) {
         char why[400];
-        snprintf(why, sizeof why, "not in %s", z->keys_path);
+        snprintf(why, sizeof why, "not in %s", z->keys->path);
         log_refused(z, zmq_msg_data(&f[6]), address, why);
         reply(z->rep, &f[1], "400", "unknown key", "", NULL, 0);
-    } else if (strcmp(domain, ZAP_DOMAIN_DAEMONS) == 0 && !(e->roles & KEY_ROLE_DAEMON)) {
+    } else if (strcmp(domain, ZAP_DOMAIN_DAEMONS) == 0 && !(e.roles & KEY_ROLE_DAEMON)) {
         char why[400];
         snprintf(why, sizeof why, "%s is listed in %s without the daemon role, so it may not "
-                 "serve as a daemon", e->name, z->keys_path);
+                 "serve as a daemon", e.name, z->keys->path);
         log_refused(z, zmq_msg_data(&f[6]), address, why);
         reply(z->rep, &f[1], "400", "not a daemon key", "", NULL, 0);
     } else {
-        size_t ml = metadata(meta, ZAP_ADMIN_PROPERTY, (e->roles & KEY_ROLE_ADMIN) ? "yes" : "no");
-        log_debug("admitted %s (%s) from %s", e->name, e->z85, address);
-        reply(z->rep, &f[1], "200", "OK", e->name, meta, ml);
+        size_t ml = metadata(meta, ZAP_ADMIN_PROPERTY, (e.roles & KEY_ROLE_ADMIN) ? "yes" : "no");
+        log_debug("admitted %s (%s) from %s", e.name, e.z85, address);
+        reply(z->rep, &f[1], "200", "OK", e.name, meta, ml);
     }
 out:
     for (size_t i = 0; i < n; i++)
@@ -189,13 +251,12 @@ static void *zap_main(void *arg)
     return NULL;
 }
 
-struct zap *zap_start(void *ctx, const struct keyring *keys, const char *keys_path, char *err, size_t errlen)
+struct zap *zap_start(void *ctx, struct zap_keys *keys, char *err, size_t errlen)
 {
     struct zap *z = xcalloc(1, sizeof *z);
     int linger = 0;
 
     z->keys = keys;
-    z->keys_path = keys_path;
     z->rep = zmq_socket(ctx, ZMQ_REP);
     z->control_in = zmq_socket(ctx, ZMQ_PAIR);
     z->control_out = zmq_socket(ctx, ZMQ_PAIR);

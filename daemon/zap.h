@@ -23,12 +23,34 @@
 
 struct zap;
 
+/* The authorized keys in force. A reload replaces the whole keyring while
+ * the handler thread may be reading it, so every access goes through a
+ * mutex; the handler copies the entry it needs and holds the lock only
+ * for the look-up. */
+struct zap_keys;
+
+/* Wraps *keys, loaded from path (named in log lines; borrowed, it must
+ * outlive the result), taking ownership and setting *keys to NULL. Caller
+ * owns the result; free with zap_keys_free(). */
+struct zap_keys *zap_keys_new(struct keyring **keys, const char *path);
+
+/* Makes *fresh the keys in force, taking ownership and setting *fresh to
+ * NULL, and frees the keyring it replaces. Handshakes from then on are
+ * judged by *fresh; connections already admitted are not revisited. */
+void zap_keys_swap(struct zap_keys *zk, struct keyring **fresh);
+
+/* Writes the keyring_summary() of the keys in force into out. */
+void zap_keys_summary(struct zap_keys *zk, char *out, size_t outlen);
+
+/* Frees *zk and its keyring and sets *zk to NULL. Accepts NULL. */
+void zap_keys_free(struct zap_keys **zk);
+
 /* Binds inproc://zeromq.zap.01 in ctx and starts the handler thread. keys
- * and keys_path (used in log lines) are borrowed and must outlive the
- * handler. Call before binding any CURVE socket, with the signals blocked
- * (sig_block) so the thread does not take them. Returns NULL with err
- * filled. Caller owns the result; stop it with zap_stop(). */
-struct zap *zap_start(void *ctx, const struct keyring *keys, const char *keys_path, char *err, size_t errlen);
+ * is borrowed and must outlive the handler. Call before binding any CURVE
+ * socket, with the signals blocked (sig_block) so the thread does not take
+ * them. Returns NULL with err filled. Caller owns the result; stop it with
+ * zap_stop(). */
+struct zap *zap_start(void *ctx, struct zap_keys *keys, char *err, size_t errlen);
 
 /* Stops the thread, closes its sockets and sets *z to NULL. Accepts NULL.
  * Call before zmq_ctx_term. */

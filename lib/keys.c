@@ -298,6 +298,12 @@ size_t keyring_count(const struct keyring *k, unsigned roles)
     return n;
 }
 
+void keyring_summary(const struct keyring *k, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%zu authorized keys (%zu admin, %zu daemon)", k ? k->n : 0,
+             keyring_count(k, KEY_ROLE_ADMIN), keyring_count(k, KEY_ROLE_DAEMON));
+}
+
 void keyring_free(struct keyring **kp)
 {
     if (!kp || !*kp)

@@ -73,4 +73,8 @@ void keyring_free(struct keyring **k);
 /* Counts the entries with every bit of roles. */
 size_t keyring_count(const struct keyring *k, unsigned roles);
 
+/* Writes "N authorized keys (A admin, D daemon)" into out, for the log
+ * lines of start-up and reload. */
+void keyring_summary(const struct keyring *k, char *out, size_t outlen);
+
 #endif

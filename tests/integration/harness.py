@@ -408,8 +408,9 @@ def run_stanced(args, timeout=START_TIMEOUT):
 class DaemonCase(unittest.TestCase):
     """One daemon for the whole TestCase class, serving a `stance` bundle
     trained from tests/data/mini_stance.tsv (and more, see `bundles`).
-    Subclasses may override `bundles`, `workers`, `limits`. tearDownClass
-    asserts the daemon exits 0 on SIGTERM."""
+    Subclasses may override `bundles`, `workers`, `limits`, and
+    `daemon_options` (e.g. for CURVE keys). tearDownClass asserts the
+    daemon exits 0 on SIGTERM."""
 
     bundles = (("stance", MINI_STANCE),)
     workers = 2
@@ -417,11 +418,18 @@ class DaemonCase(unittest.TestCase):
     log_level = "info"
 
     @classmethod
+    def daemon_options(cls):
+        """More keyword arguments for Daemon (extra, curve), made once
+        cls.tmp exists, so that key files can be written there."""
+        return {}
+
+    @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="stanced-test-")
-        models = [(name, train_bundle(name, data)) for name, data in cls.bundles]
-        cls.daemon = Daemon(cls.tmp, models, cls.workers, cls.log_level, cls.limits)
         try:
+            models = [(name, train_bundle(name, data)) for name, data in cls.bundles]
+            cls.daemon = Daemon(cls.tmp, models, cls.workers, cls.log_level, cls.limits,
+                                **cls.daemon_options())
             cls.daemon.start()
         except Exception:
             shutil.rmtree(cls.tmp, ignore_errors=True)

@@ -1,14 +1,17 @@
 """stanced with CURVE: authorized keys are served; unknown keys, a wrong
 server key and plaintext clients are refused while the authorized keep
 being served; only admin keys may use stats and reload; key files are
-checked; without security only loopback may be bound. Every wait is
-bounded; every address is loopback."""
+checked; a reload re-reads the authorized keys, all or nothing; without
+security only loopback may be bound. Every wait is bounded; every address
+is loopback."""
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
+import time
 import unittest
 
 import zmq
@@ -19,37 +22,20 @@ REFUSED_WAIT = 1.0      # seconds a refused client waits before we call it refus
 TEXT = "Troops massed at the border."
 
 
-class Secure(unittest.TestCase):
+class Secure(harness.DaemonCase):
 
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="stanced-sec-")
-        try:
-            cls.server_key, cls.server_pub_file, cls.server_pub = harness.keygen(cls.tmp, "server")
-            cls.alice_key, _, cls.alice_pub = harness.keygen(cls.tmp, "alice")
-            cls.bob_key, _, cls.bob_pub = harness.keygen(cls.tmp, "bob")
-            cls.alice_sec = cls.secret_of(cls.alice_key)
-            cls.bob_sec = cls.secret_of(cls.bob_key)
-            cls.keys = harness.write_authorized_keys(
-                os.path.join(cls.tmp, "authorized_keys"),
-                [(cls.alice_pub, "alice admin"), (cls.bob_pub, "bob")])
-            models = [("stance", harness.train_bundle("stance", harness.MINI_STANCE))]
-            cls.daemon = harness.Daemon(cls.tmp, models, workers=2,
-                                        extra=harness.security_yaml(cls.server_key, cls.keys),
-                                        curve=(cls.server_pub, cls.alice_pub, cls.alice_sec))
-            cls.daemon.start()
-        except Exception:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            rc = cls.daemon.stop()
-            if rc != 0:
-                raise AssertionError("stanced exited %s on SIGTERM\n%s" % (rc, cls.daemon.log()))
-        finally:
-            shutil.rmtree(cls.tmp, ignore_errors=True)
+    def daemon_options(cls):
+        cls.server_key, cls.server_pub_file, cls.server_pub = harness.keygen(cls.tmp, "server")
+        cls.alice_key, _, cls.alice_pub = harness.keygen(cls.tmp, "alice")
+        cls.bob_key, _, cls.bob_pub = harness.keygen(cls.tmp, "bob")
+        cls.alice_sec = cls.secret_of(cls.alice_key)
+        cls.bob_sec = cls.secret_of(cls.bob_key)
+        cls.keys = harness.write_authorized_keys(
+            os.path.join(cls.tmp, "authorized_keys"),
+            [(cls.alice_pub, "alice admin"), (cls.bob_pub, "bob")])
+        return {"extra": harness.security_yaml(cls.server_key, cls.keys),
+                "curve": (cls.server_pub, cls.alice_pub, cls.alice_sec)}
 
     @staticmethod
     def secret_of(path):
@@ -182,6 +168,153 @@ class Secure(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("overwrite", p.stderr)
         self.assertEqual(harness.read_key(pub), z)
+
+
+class KeyReload(harness.DaemonCase):
+    """A reload (the op or SIGHUP) re-reads the authorized-keys file: an
+    added key is served, a removed key is refused on its next connection,
+    a broken file changes nothing and the reload says why. Each test starts
+    from the same file, so they do not depend on each other's order."""
+
+    RELOAD_WAIT = 20.0  # seconds for a SIGHUP reload to show in the log
+    BASE = (("alice", "alice admin"), ("bob", "bob"))
+
+    @classmethod
+    def daemon_options(cls):
+        cls.server_key, _, cls.server_pub = harness.keygen(cls.tmp, "server")
+        cls.pairs = {}
+        for name in ("alice", "bob", "carol"):
+            key, _, pub = harness.keygen(cls.tmp, name)
+            cls.pairs[name] = (pub, harness.read_key(key))
+        cls.keys = os.path.join(cls.tmp, "authorized_keys")
+        cls.write_keys(cls.BASE)
+        return {"extra": harness.security_yaml(cls.server_key, cls.keys), "curve": cls.curve("alice")}
+
+    @classmethod
+    def write_keys(cls, entries):
+        harness.write_authorized_keys(cls.keys, [(cls.pairs[n][0], rest) for n, rest in entries])
+
+    @classmethod
+    def curve(cls, name):
+        return (cls.server_pub,) + cls.pairs[name]
+
+    def setUp(self):
+        self.write_keys(self.BASE)
+        self.assertIs(self.reload().get("ok"), True)
+
+    def client(self, name):
+        return harness.Client(self.daemon.endpoint, curve=self.curve(name))
+
+    def reload(self):
+        with self.client("alice") as c:
+            return c.request({"id": "reload", "op": "reload"}, timeout=60)
+
+    def sighup(self):
+        """Sends SIGHUP and waits (bounded) for its reload to be logged."""
+        done = ("on SIGHUP", "reload failed")
+        before = sum(self.daemon.log().count(d) for d in done)
+        self.daemon.signal(signal.SIGHUP)
+        deadline = time.monotonic() + self.RELOAD_WAIT
+        while sum(self.daemon.log().count(d) for d in done) == before:
+            self.assertLess(time.monotonic(), deadline, "SIGHUP not handled:\n" + self.daemon.log())
+            time.sleep(0.05)
+
+    def assertServed(self, name):
+        with self.client(name) as c:
+            r = c.request({"id": name, "text": TEXT}, timeout=10)
+        self.assertEqual(r["id"], name)
+        self.assertIn("results", r, r)
+
+    def assertRefused(self, name):
+        with self.client(name) as c:
+            with self.assertRaises(TimeoutError):
+                c.request({"op": "ping"}, timeout=REFUSED_WAIT)
+
+    def test_added_key_is_served_after_reload(self):
+        self.assertRefused("carol")
+        self.write_keys(self.BASE + (("carol", "carol"),))
+        r = self.reload()
+        self.assertIs(r.get("ok"), True, r)
+        self.assertEqual(r["authorized_keys"], 3, r)
+        self.assertServed("carol")
+        self.assertServed("bob")
+        self.assertIn("3 authorized keys (1 admin, 0 daemon) from " + self.keys, self.daemon.log())
+
+    def test_removed_key_is_refused_on_its_next_connection(self):
+        with self.client("bob") as established:
+            self.assertEqual(established.request({"id": 1, "text": TEXT}, timeout=10)["id"], 1)
+            self.write_keys((("alice", "alice admin"),))
+            r = self.reload()
+            self.assertEqual(r["authorized_keys"], 1, r)
+            self.assertRefused("bob")
+            # A session admitted before the reload is not torn down.
+            self.assertEqual(established.request({"id": 2, "text": TEXT}, timeout=10)["id"], 2)
+        self.assertIn("refused CURVE key " + self.pairs["bob"][0].decode(), self.daemon.log())
+        self.assertServed("alice")
+
+    def test_broken_keys_file_keeps_the_old_keys(self):
+        generation = self.reload()["generation"]
+        with open(self.keys, "a") as f:
+            f.write("%s carol\nnot-a-key dave\n" % self.pairs["carol"][0].decode())
+        r = self.reload()
+        self.assertEqual(r["id"], "reload")
+        self.assertEqual(r["error"]["code"], "reload_failed", r)
+        self.assertIn(self.keys + ":5:", r["error"]["message"])
+        self.assertIn("Z85", r["error"]["message"])
+        self.assertIn("old models and keys stay in force", self.daemon.log())
+        # Nothing of the broken file is taken, not even its good lines,
+        # and the models were not swapped either.
+        self.assertRefused("carol")
+        self.assertServed("bob")
+        with self.client("alice") as c:
+            self.assertEqual(c.request({"op": "models"}, timeout=10)["generation"], generation)
+
+    def test_sighup_reloads_the_keys(self):
+        self.write_keys((("alice", "alice admin"), ("carol", "carol")))
+        self.sighup()
+        self.assertServed("carol")
+        self.assertRefused("bob")
+        with open(self.keys, "a") as f:
+            f.write("%s bob admin root\n" % self.pairs["bob"][0].decode())
+        self.sighup()
+        self.assertIn("\"root\" is not a role", self.daemon.log())
+        self.assertRefused("bob")
+        self.assertServed("carol")
+        self.assertTrue(self.daemon.alive(), self.daemon.log())
+
+
+class BrokerKeyReload(unittest.TestCase):
+    """A broker has no models, but SIGHUP re-reads its authorized keys."""
+
+    def test_sighup_reloads_the_brokers_keys(self):
+        tmp = tempfile.mkdtemp(prefix="stanced-bkeyreload-")
+        broker = None
+        try:
+            bkey, _, bpub = harness.keygen(tmp, "broker")
+            akey, _, apub = harness.keygen(tmp, "alice")
+            ckey, _, cpub = harness.keygen(tmp, "carol")
+            alice = (bpub, apub, harness.read_key(akey))
+            carol = (bpub, cpub, harness.read_key(ckey))
+            ak = harness.write_authorized_keys(os.path.join(tmp, "authorized_keys"), [(apub, "alice admin")])
+            broker = harness.Broker(tmp, extra=harness.security_yaml(bkey, ak), curve=alice)
+            broker.start()
+            with harness.Client(broker.endpoint, curve=carol) as c:
+                with self.assertRaises(TimeoutError):
+                    c.request({"op": "stats"}, timeout=REFUSED_WAIT)
+            harness.write_authorized_keys(ak, [(apub, "alice admin"), (cpub, "carol")])
+            broker.signal(signal.SIGHUP)
+            deadline = time.monotonic() + KeyReload.RELOAD_WAIT
+            while "SIGHUP: reloaded" not in broker.log():
+                self.assertLess(time.monotonic(), deadline, broker.log())
+                time.sleep(0.05)
+            # Admitted now: carol gets an answer, if only `forbidden`.
+            with harness.Client(broker.endpoint, curve=carol) as c:
+                self.assertEqual(c.request({"op": "stats"}, timeout=10)["error"]["code"], "forbidden")
+            self.assertIn("stats", broker.request({"op": "stats"}, timeout=10))
+        finally:
+            if broker:
+                self.assertEqual(broker.stop(), 0, broker.log())
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class SecurityConfig(unittest.TestCase):

@@ -95,6 +95,8 @@ static void keyrings(void)
         CHECK((e = keyring_find(r, k)) && strncmp(e->name, "key-", 4) == 0 && e->roles == 0);
         CHECK(keyring_count(r, KEY_ROLE_ADMIN) == 1);
         CHECK(keyring_count(r, 0) == 2);
+        keyring_summary(r, text, sizeof text);
+        CHECK(strcmp(text, "2 authorized keys (1 admin, 0 daemon)") == 0);
     }
     keyring_free(&r);
     CHECK(r == NULL);
