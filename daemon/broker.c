@@ -311,7 +311,7 @@ static void on_back(struct brk *b)
     size_t n, at;
     struct peer *p;
 
-    n = front_recv_frames(b->back, f, BACK_FRAMES);
+    n = front_recv_frames(b->back, ZMQ_DONTWAIT, f, BACK_FRAMES, NULL);
     if (n < 3 || !frame_is(&f[1], UP_PROTOCOL)) {
         if (n > 0)
             log_warn("back end: a message that is not of the upstream protocol");

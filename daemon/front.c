@@ -92,32 +92,6 @@ void front_send(void *front, zmq_msg_t *ident, zmq_msg_t *route, const void *bod
     zmq_send(front, body, len, ZMQ_DONTWAIT);
 }
 
-/* Receives a whole client message: keeps at most MAX_FRAMES frames in f,
- * discards the rest (so a client cannot make us hold arbitrarily many)
- * and returns the total count. */
-static size_t recv_message(void *sock, zmq_msg_t *f)
-{
-    size_t n = 0;
-    int more = 1;
-
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        more = zmq_msg_more(&m);
-        if (n < MAX_FRAMES) {
-            zmq_msg_init(&f[n]);
-            zmq_msg_move(&f[n], &m);
-        }
-        zmq_msg_close(&m);
-        n++;
-    }
-    return n;
-}
-
 /* Who sent f: a frame that came over the wire (the routing id is made
  * by ROUTER and carries no ZAP properties). */
 static void sender(zmq_msg_t *f, int secure, struct envelope *e)
@@ -174,7 +148,7 @@ static void make_pending(struct pending *p, zmq_msg_t *f, size_t nframes, size_t
 enum front_status front_read(void *front, int secure, struct pending *p, char *msg, size_t msglen)
 {
     zmq_msg_t f[MAX_FRAMES];
-    size_t n = recv_message(front, f), kept = n < MAX_FRAMES ? n : MAX_FRAMES;
+    size_t n, kept = front_recv_frames(front, ZMQ_DONTWAIT, f, MAX_FRAMES, &n);
     size_t delim = 1, route_bytes = 0, nbody;
     int has_delim = 0;
 
@@ -209,24 +183,27 @@ enum front_status front_read(void *front, int secure, struct pending *p, char *m
     return FRONT_OK;
 }
 
-size_t front_recv_frames(void *sock, zmq_msg_t *f, size_t max)
+size_t front_recv_frames(void *sock, int flags, zmq_msg_t *f, size_t max, size_t *total)
 {
-    size_t n = 0;
+    size_t n = 0, kept = 0;
     int more = 1;
 
     while (more) {
         zmq_msg_t m;
         zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+        if (zmq_msg_recv(&m, sock, flags) < 0) {
             zmq_msg_close(&m);
             break;
         }
         more = zmq_msg_more(&m);
-        if (n < max) {
-            zmq_msg_init(&f[n]);
-            zmq_msg_move(&f[n++], &m);
+        if (kept < max) {
+            zmq_msg_init(&f[kept]);
+            zmq_msg_move(&f[kept++], &m);
         }
         zmq_msg_close(&m);
+        n++;
     }
-    return n;
+    if (total)
+        *total = n;
+    return kept;
 }

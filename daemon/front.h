@@ -50,9 +50,12 @@ void pending_close(struct pending *p);
 /* Moves the messages of from into to (which is initialised here). */
 void pending_move(struct pending *to, struct pending *from);
 
-/* Receives every frame of one message from sock without blocking,
- * keeping the first max in f (initialised; the caller closes them) and
- * dropping the rest. Returns how many were kept; 0 when none was ready. */
-size_t front_recv_frames(void *sock, zmq_msg_t *f, size_t max);
+/* Receives every frame of one message from sock (flags as for
+ * zmq_msg_recv: ZMQ_DONTWAIT or 0), keeping the first max in f
+ * (initialised; the caller closes them) and dropping the rest, so that a
+ * peer cannot make us hold arbitrarily many. Returns how many were kept,
+ * 0 when none was ready; *total, when not NULL, receives how many the
+ * message had. */
+size_t front_recv_frames(void *sock, int flags, zmq_msg_t *f, size_t max, size_t *total);
 
 #endif

@@ -230,7 +230,7 @@ static int frame_is(zmq_msg_t *m, const char *s)
 static void on_up(struct broker *b)
 {
     zmq_msg_t f[UP_FRAMES];
-    size_t n = front_recv_frames(b->up, f, UP_FRAMES);
+    size_t n = front_recv_frames(b->up, ZMQ_DONTWAIT, f, UP_FRAMES, NULL);
     if (n == 0)
         return;
     if (n < 2 || !frame_is(&f[0], UP_PROTOCOL)) {

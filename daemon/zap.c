@@ -6,6 +6,7 @@
  * the keys while the thread runs (struct zap_keys).
  */
 #include "zap.h"
+#include "front.h"
 #include "log.h"
 #include "stats.h"
 #include "xalloc.h"
@@ -173,26 +174,11 @@ static int frame_is(zmq_msg_t *m, const char *s)
 static void handle(struct zap *z)
 {
     zmq_msg_t f[ZAP_FRAMES];
-    size_t n = 0;
-    int more = 1;
+    size_t n = front_recv_frames(z->rep, 0, f, ZAP_FRAMES, NULL);
     char address[64] = "?", domain[64] = "";
     unsigned char meta[64];
     struct key_entry e;
 
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, z->rep, 0) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        more = zmq_msg_more(&m);
-        if (n < ZAP_FRAMES) {
-            zmq_msg_init(&f[n]);
-            zmq_msg_move(&f[n++], &m);
-        }
-        zmq_msg_close(&m);
-    }
     if (n < 6) {
         /* Not a ZAP request; REP still owes a reply to unblock itself. */
         zmq_send(z->rep, "", 0, 0);

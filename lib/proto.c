@@ -765,14 +765,3 @@ void proto_out_doc(struct proto_out *o, const struct doc_result *d)
     }
     PUT(o, "]}");
 }
-
-cJSON *proto_render_doc(const struct doc_result *d)
-{
-    struct proto_out o = { 0 };
-    cJSON *tree;
-
-    proto_out_doc(&o, d);
-    tree = cJSON_ParseWithLength(o.s, o.len);
-    proto_out_free(&o);
-    return tree;
-}

@@ -125,9 +125,4 @@ void proto_out_tree(struct proto_out *o, const cJSON *reply);
  * *len receives its length. */
 char *proto_error_reply(const cJSON *id, enum proto_code code, const char *message, size_t *len);
 
-/* One text's analysis as a `results` entry in tree form, for callers that
- * inspect it (the fuzz target); parsed back from proto_out_doc's output,
- * so it holds the same fields. Caller owns the result. */
-cJSON *proto_render_doc(const struct doc_result *d);
-
 #endif
