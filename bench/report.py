@@ -178,12 +178,22 @@ def main():
     # 3
     L.append("## 3. Daemon over ZeroMQ on loopback (`stance bench`, stance model, 2 workers)")
     L.append("")
-    d = {(r["server"], r["case"]): r.get("bench", {}) for r in by.get("daemon", [])}
-    cpu = {}
+    # Several rounds of each (server, case): the table shows each side's best
+    # round by throughput, and its CPU figures come from that same round.
+    rounds, best = {}, {}
     for r in by.get("daemon", []):
+        b = r.get("bench", {})
+        key = "sentences_per_s" if r["case"].startswith("batch") else "requests_per_s"
+        rounds.setdefault((r["server"], r["case"]), []).append(b.get(key))
+        old = best.get((r["server"], r["case"]))
+        if old is None or (b.get(key) or 0) > (old.get("bench", {}).get(key) or 0):
+            best[(r["server"], r["case"])] = r
+    d = {k: r.get("bench", {}) for k, r in best.items()}
+    cpu = {}
+    for k, r in best.items():
         try:
             used = r["server_cpu1"]["cpu_s"] - r["server_cpu0"]["cpu_s"]
-            cpu[(r["server"], r["case"])] = (used, r.get("client", {}).get("cpu_s"))
+            cpu[k] = (used, r.get("client", {}).get("cpu_s"))
         except (KeyError, TypeError):
             pass
 
@@ -231,6 +241,13 @@ def main():
     L.append("")
     L.append("- p99 of a single-sentence request with 4 clients: %s ms (target < 1 ms: %s)." % (
         num(p99_c4, "%.3f"), "n/a" if p99_c4 is None else ("met" if p99_c4 < 1 else "NOT met")))
+    nr = max((len(v) for v in rounds.values()), default=0)
+    if nr > 1:
+        L.append("- %d alternating rounds, each running every load against stanced and then the "
+                 "peer; the tables show each side's best round. All rounds (ours / peer): %s." % (
+                     nr, "; ".join("%s %s / %s" % (case, ", ".join(num(x) for x in rounds.get(("ours", case), [])),
+                                                   ", ".join(num(x) for x in rounds.get(("peer", case), [])))
+                                   for case in ("c1", "c4", "c16", "batch100"))))
     L.append("- Peer: bench/peer_server.py, one Python thread, pyzmq ROUTER + the LinearSVC "
              "pipeline above (softmax of decision values as scores). Requests: %s per stanced "
              "run, %s per peer run." % (d.get(("ours", "c1"), {}).get("requests"),

@@ -13,7 +13,8 @@
 #                    scores every sentence through both paths, up to 20000)
 #   BENCH_SVC_N      slice labelled by the SVC(probability) peer (10000)
 #   BENCH_REQ        single-sentence requests per stanced run (20000)
-#   BENCH_PEER_REQ   single-sentence requests per peer run (5000)
+#   BENCH_PEER_REQ   single-sentence requests per peer run (3000)
+#   BENCH_ROUNDS     alternating rounds of the daemon figures (3)
 #   BENCH_DOC_REQ    requests per round of the document-mode figure (3000)
 #   BENCH_SENTIMENT  the sentiment bundle to use (models/sentiment); when it
 #                    is missing, the figures that need it say so
@@ -33,7 +34,8 @@ N=${BENCH_N:-100000}
 SPEED_N=${BENCH_SPEED_N:-5000}
 SVC_N=${BENCH_SVC_N:-10000}
 REQ=${BENCH_REQ:-20000}
-PEER_REQ=${BENCH_PEER_REQ:-5000}
+PEER_REQ=${BENCH_PEER_REQ:-3000}
+ROUNDS=${BENCH_ROUNDS:-3}
 DOC_REQ=${BENCH_DOC_REQ:-3000}
 # One thread for numpy/BLAS so the Python peers use one core, as ours do
 # outside the daemon.
@@ -168,7 +170,7 @@ bench() {
     _cpu1=$J
     J=$(tail -n 1 "$OUT/bench.out")
     case "$J" in '{'*) ;; *) J="{\"error\":\"no figures from stance bench\"}" ;; esac
-    rec "{\"k\":\"daemon\",\"server\":\"$_s\",\"case\":\"$_c\",\"bench\":$J,\"client\":$_t,\"server_cpu0\":$_cpu0,\"server_cpu1\":$_cpu1}"
+    rec "{\"k\":\"daemon\",\"server\":\"$_s\",\"case\":\"$_c\",\"round\":${ROUND:-1},\"bench\":$J,\"client\":$_t,\"server_cpu0\":$_cpu0,\"server_cpu1\":$_cpu1}"
 }
 
 hwm() { jrun $PY bench/util.py hwm --pid "$SPID"; rec "{\"k\":\"mem\",\"what\":\"$1\",\"m\":$J}"; }
@@ -286,10 +288,16 @@ both() { # CASE OURS_REQUESTS PEER_REQUESTS ARGS...
     [ -n "$PEER_EP" ] && { EP=$PEER_EP SPID=$PEER_PID; bench peer "$_case" -n "$_pn" "$@"; }
     return 0
 }
-for c in 1 4 16; do
-    both "c$c" "$REQ" "$PEER_REQ" -c "$c" --batch 1 --no-split --file "$OUT/sentences.txt"
+# Rounds: a single round of the 1-client case moves by 1.5x with the
+# machine's other load; each round runs every case against both servers.
+ROUND=1
+while [ "$ROUND" -le "$ROUNDS" ]; do
+    for c in 1 4 16; do
+        both "c$c" "$REQ" "$PEER_REQ" -c "$c" --batch 1 --no-split --file "$OUT/sentences.txt"
+    done
+    both batch100 $((REQ / 40)) $((PEER_REQ / 40)) -c 4 --batch 100 --no-split --file "$OUT/sentences.txt"
+    ROUND=$((ROUND + 1))
 done
-both batch100 $((REQ / 40)) $((PEER_REQ / 40)) -c 4 --batch 100 --no-split --file "$OUT/sentences.txt"
 if [ -n "$OURS_EP" ]; then
     # 5. document mode: the same 20-sentence articles as documents (split on,
     # the default) and as batches of their sentences (split off), alternately.

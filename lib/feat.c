@@ -26,7 +26,7 @@
 void feat_settings_default(struct feat_settings *fs)
 {
     *fs = (struct feat_settings){
-        .words = 1, .bigrams = 1, .char_min = 0, .char_max = 0, .negation = 1,
+        .words = 1, .bigrams = 1, .char_min = 0, .char_max = 0, .negation = 1, .punct = 1,
         .tf = FEAT_TF_LOG, .idf = 1, .nb = 1, .l2 = 1, .min_df = 1,
     };
 }
@@ -55,6 +55,7 @@ cJSON *feat_settings_to_json(const struct feat_settings *fs)
     cJSON_AddItemToArray(c, cJSON_CreateNumber(fs->char_min));
     cJSON_AddItemToArray(c, cJSON_CreateNumber(fs->char_max));
     cJSON_AddBoolToObject(j, "negation", fs->negation);
+    cJSON_AddBoolToObject(j, "punct", fs->punct);
     cJSON_AddStringToObject(j, "tf", feat_tf_name(fs->tf));
     cJSON_AddBoolToObject(j, "idf", fs->idf);
     cJSON_AddBoolToObject(j, "nb", fs->nb);
@@ -75,6 +76,7 @@ static int small_int(const cJSON *v, int lo, int hi, int *out)
 int feat_settings_from_json(const cJSON *j, struct feat_settings *fs, char *err, size_t errlen)
 {
     feat_settings_default(fs);
+    fs->punct = 0;  /* bundles from before the setting tokenised this way */
     if (!cJSON_IsObject(j)) {
         snprintf(err, errlen, "features: expected a mapping");
         return -1;
@@ -84,7 +86,8 @@ int feat_settings_from_json(const cJSON *j, struct feat_settings *fs, char *err,
         const char *k = v->string;
         int *flag = strcmp(k, "words") == 0 ? &fs->words : strcmp(k, "bigrams") == 0 ? &fs->bigrams
                   : strcmp(k, "negation") == 0 ? &fs->negation : strcmp(k, "idf") == 0 ? &fs->idf
-                  : strcmp(k, "nb") == 0 ? &fs->nb : strcmp(k, "l2") == 0 ? &fs->l2 : NULL;
+                  : strcmp(k, "nb") == 0 ? &fs->nb : strcmp(k, "l2") == 0 ? &fs->l2
+                  : strcmp(k, "punct") == 0 ? &fs->punct : NULL;
         if (flag) {
             if (!cJSON_IsBool(v))
                 goto bad;
@@ -633,11 +636,12 @@ static void char_ngrams(const struct feat_settings *fs, struct feat_scratch *s, 
  * reports them (the order training assigns ids in). */
 static void extract(const struct feat_settings *fs, struct feat_scratch *s, const char *norm, size_t len)
 {
-    size_t nt = tok_split(norm, len, fs->negation, s->tok, s->tok_cap);
+    unsigned flags = (fs->negation ? TOK_NEGATION : 0) | (fs->punct ? TOK_PUNCT : 0);
+    size_t nt = tok_split(norm, len, flags, s->tok, s->tok_cap);
     if (nt > s->tok_cap) {
         s->tok_cap = nt + 16;
         s->tok = xrealloc(s->tok, s->tok_cap * sizeof *s->tok);
-        tok_split(norm, len, fs->negation, s->tok, s->tok_cap);
+        tok_split(norm, len, flags, s->tok, s->tok_cap);
     }
     s->f_n = 0;
     s->buf_len = 0;

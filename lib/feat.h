@@ -18,6 +18,8 @@ struct feat_settings {
     int bigrams;             /* word bigrams */
     int char_min, char_max;  /* character n-grams inside padded words; 0 = off */
     int negation;            /* mark unigrams in a negation's scope as NOT_word */
+    int punct;               /* every punctuation mark and symbol is a token, not
+                                only ! ? and " (absent from older manifests: off) */
     enum feat_tf tf;         /* binary, raw count, or 1 + log(count) */
     int idf;                 /* multiply by smoothed inverse document frequency */
     int nb;                  /* multiply by the NB log-count ratio (Wang & Manning 2012) */

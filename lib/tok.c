@@ -21,23 +21,47 @@ static const unsigned char ascii_class[128] = {
     [','] = CLAUSE, [';'] = CLAUSE, [':'] = CLAUSE, ['('] = CLAUSE, [')'] = CLAUSE,
 };
 
+/* Length in bytes of the code point starting with a byte >= 0x80 at s[i]
+ * (at least 1, even for a stray byte), and its category in *cat. */
+static size_t wide_char(const char *s, size_t len, size_t i, utf8proc_category_t *cat)
+{
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+    if (n <= 0) {
+        *cat = UTF8PROC_CATEGORY_CN;
+        return 1;
+    }
+    *cat = utf8proc_category(cp);
+    return (size_t)n;
+}
+
 /* Length in bytes of the word character starting with a byte >= 0x80 at
  * s[i], or 0 if it is not one. */
 static size_t wide_word_char(const char *s, size_t len, size_t i)
 {
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
-    if (n <= 0)
-        return 0;
-    switch (utf8proc_category(cp)) {
+    utf8proc_category_t cat;
+    size_t n = wide_char(s, len, i, &cat);
+    switch (cat) {
     case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
     case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
     case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
     case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
-        return (size_t)n;
+        return n;
     default:
         return 0;
     }
+}
+
+/* With TOK_PUNCT: the length of the punctuation mark or symbol that is
+ * not a word character at s[i], or 0 for anything else (spaces, controls). */
+static size_t punct_char(const char *s, size_t len, size_t i)
+{
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80)
+        return c > ' ' && c < 0x7f;
+    utf8proc_category_t cat;
+    size_t n = wide_char(s, len, i, &cat);
+    return cat >= UTF8PROC_CATEGORY_PC && cat <= UTF8PROC_CATEGORY_SO ? n : 0;
 }
 
 /* Length in bytes of the word character at s[i] (i < len), or 0. */
@@ -64,24 +88,25 @@ static int is_negation(const char *w, size_t n)
     return 0;
 }
 
-size_t tok_split(const char *s, size_t len, int mark_negation,
+size_t tok_split(const char *s, size_t len, unsigned flags,
                  struct tok *out, size_t cap)
 {
     size_t n = 0, i = 0;
-    int negating = 0;
+    int negating = 0, mark_negation = (flags & TOK_NEGATION) != 0;
     while (i < len) {
         size_t w = word_char(s, len, i);
         if (!w) {
             unsigned char c = (unsigned char)s[i];
             unsigned k = c < 0x80 ? ascii_class[c] : 0;
-            if (k & MARK) {
+            size_t p = (flags & TOK_PUNCT) ? punct_char(s, len, i) : (k & MARK) != 0;
+            if (p) {
                 if (n < cap)
-                    out[n] = (struct tok){ (uint32_t)i, 1, 0 };
+                    out[n] = (struct tok){ (uint32_t)i, (uint32_t)p, 0 };
                 n++;
             }
             if (k & CLAUSE)
                 negating = 0;
-            i++;
+            i += p ? p : 1;
             continue;
         }
         size_t start = i;

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 # Our settings: the trainer's defaults plus a fixed C per model, so that no
 # grid search runs here (see training/EXPERIMENTS.md for how they were chosen).
-STANCE_TRAIN_OPTS=${STANCE_TRAIN_OPTS---C 1}
+STANCE_TRAIN_OPTS=${STANCE_TRAIN_OPTS---C 1 --no-punct}
 SENTIMENT_TRAIN_OPTS=${SENTIMENT_TRAIN_OPTS---C 1 --char 2-4}
 BENCH_TRAIN_OPTS=${BENCH_TRAIN_OPTS---C 1}
 

@@ -55,6 +55,7 @@ static const char usage[] =
     "  --libsvm           predict through svm_predict_probability instead of the fast path\n"
     "features:\n"
     "  --[no-]words --[no-]bigrams --[no-]negation --[no-]idf --[no-]nb --[no-]l2\n"
+    "  --[no-]punct       every punctuation mark is a token (default), or only ! ? \"\n"
     "  --char MIN-MAX (0-0 off)   --tf binary|raw|log   --min-df N\n"
     "\n"
     "exit codes: 0 ok, 1 failure (bad data, unreadable bundle), 2 usage\n";
@@ -105,6 +106,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "idf", 0, &flag_val, 7 }, { "no-idf", 0, &flag_val, 8 },
         { "nb", 0, &flag_val, 9 }, { "no-nb", 0, &flag_val, 10 },
         { "l2", 0, &flag_val, 11 }, { "no-l2", 0, &flag_val, 12 },
+        { "punct", 0, &flag_val, 13 }, { "no-punct", 0, &flag_val, 14 },
         { 0, 0, 0, 0 },
     };
     train_params_default(&o->p);
@@ -124,7 +126,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         struct feat_settings *fs = &o->p.fs;
         switch (c) {
         case 0: {
-            int *flags[] = { &fs->words, &fs->bigrams, &fs->negation, &fs->idf, &fs->nb, &fs->l2 };
+            int *flags[] = { &fs->words, &fs->bigrams, &fs->negation, &fs->idf, &fs->nb, &fs->l2, &fs->punct };
             *flags[(flag_val - 1) / 2] = flag_val % 2;
             break;
         }

@@ -38,8 +38,12 @@ int main(void)
     CHECK(strstr(seen.all, "c:kö|") != NULL);   /* n-grams never cut a code point */
     CHECK(strstr(seen.all, "c:k\xc3|") == NULL);
 
-    /* bigrams are the same whether the words sit one space apart or not */
+    /* bigrams are the same whether the tokens sit one space apart or not */
     feat_settings_default(&fs);
+    seen.all[0] = '\0';
+    feat_each(&fs, s, "putin's  army, not  troops", 26, record, &seen);
+    CHECK_STR(seen.all, "putin|putin army|army|army ,|,|, not|not|not troops|NOT_troops|");
+    fs.punct = 0;
     seen.all[0] = '\0';
     feat_each(&fs, s, "putin's  army, not  troops", 26, record, &seen);
     CHECK_STR(seen.all, "putin|putin army|army|army not|not|not troops|NOT_troops|");
@@ -153,6 +157,10 @@ int main(void)
     struct feat_settings back;
     CHECK(feat_settings_from_json(j, &back, err, sizeof err) == 0);
     CHECK(memcmp(&fs, &back, sizeof fs) == 0);
+    /* a manifest from before the punct setting tokenised without it */
+    CHECK(fs.punct == 1);
+    cJSON_DeleteItemFromObject(j, "punct");
+    CHECK(feat_settings_from_json(j, &back, err, sizeof err) == 0 && back.punct == 0);
     cJSON_AddTrueToObject(j, "stemming");
     CHECK(feat_settings_from_json(j, &back, err, sizeof err) == -1 && strstr(err, "stemming"));
     cJSON_DeleteItemFromObject(j, "stemming");
