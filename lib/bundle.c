@@ -106,6 +106,22 @@ static int read_vocab(struct bundle *b, char *err, size_t errlen)
     }
     b->vocab = vocab_read(fp, path, err, errlen);
     fclose(fp);
+    /* The mnb setting needs one class ratio per label on every feature, and
+     * ratios without it would be ignored: either way the bundle is not what
+     * its manifest says. */
+    int want = b->fs.mnb > 0 ? b->nlabels : 0;
+    const cJSON *size = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->manifest, "model"),
+                                                         "vocabulary");
+    if (b->vocab && vocab_classes(b->vocab) != want) {
+        snprintf(err, errlen, "%s: has %d class ratios per feature, the manifest's features need %d",
+                 path, vocab_classes(b->vocab), want);
+        vocab_free(&b->vocab);
+    } else if (b->vocab && cJSON_IsNumber(size) && size->valuedouble != (double)vocab_size(b->vocab)) {
+        /* a file cut at a line end reads cleanly: only the count shows it */
+        snprintf(err, errlen, "%s: has %zu features, the manifest says %.0f (truncated?)",
+                 path, vocab_size(b->vocab), size->valuedouble);
+        vocab_free(&b->vocab);
+    }
     free(path);
     return b->vocab ? 0 : -1;
 }
@@ -136,7 +152,7 @@ static int check_model(struct bundle *b, const char *path, char *err, size_t err
         b->label_of_svm[k] = lab;
         b->svm_of_label[lab] = k;
     }
-    long nfeat = (long)vocab_size(b->vocab);
+    long nfeat = (long)vocab_size(b->vocab) + vocab_classes(b->vocab);
     for (int i = 0; i < m->l; i++)
         for (const struct svm_node *x = m->SV[i]; x->index != -1; x++)
             if (x->index < 1 || x->index > nfeat) {

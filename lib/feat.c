@@ -61,6 +61,7 @@ cJSON *feat_settings_to_json(const struct feat_settings *fs)
     cJSON_AddBoolToObject(j, "nb", fs->nb);
     cJSON_AddBoolToObject(j, "l2", fs->l2);
     cJSON_AddNumberToObject(j, "min_df", fs->min_df);
+    cJSON_AddNumberToObject(j, "mnb", fs->mnb);
     return j;
 }
 
@@ -97,6 +98,10 @@ int feat_settings_from_json(const cJSON *j, struct feat_settings *fs, char *err,
             if (tf < 0)
                 goto bad;
             fs->tf = (enum feat_tf)tf;
+        } else if (strcmp(k, "mnb") == 0) {
+            if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1e6))
+                goto bad;
+            fs->mnb = v->valuedouble;
         } else if (strcmp(k, "min_df") == 0) {
             if (small_int(v, 1, 1000000, &fs->min_df) < 0)
                 goto bad;
@@ -151,6 +156,10 @@ struct vocab {
     int width;           /* doubles of row per record */
     uint32_t *df;
     double *idf, *nb;
+    int classes;         /* class log-count ratios per feature (mnb), or 0 */
+    double *ratio;       /* cap x classes */
+    double *extra;       /* classes rows of width doubles: the appended features' */
+    char (*extra_name)[16];
     char *arena;
     size_t arena_len, arena_cap;
     struct slot *slot;   /* open addressing, linear probing */
@@ -263,6 +272,7 @@ void vocab_free(struct vocab **vp)
     if (!v)
         return;
     free(v->rec_raw); free(v->df); free(v->idf); free(v->nb); free(v->arena); free(v->slot);
+    free(v->ratio); free(v->extra); free(v->extra_name);
     free(v);
     *vp = NULL;
 }
@@ -320,6 +330,8 @@ int32_t vocab_add(struct vocab *v, const char *f, size_t n)
         v->df = xrealloc(v->df, cap * sizeof *v->df);
         v->idf = xrealloc(v->idf, cap * sizeof *v->idf);
         v->nb = xrealloc(v->nb, cap * sizeof *v->nb);
+        if (v->classes)
+            v->ratio = xrealloc(v->ratio, cap * (size_t)v->classes * sizeof *v->ratio);
     }
     if (v->arena_len + n + 1 > v->arena_cap) {
         v->arena_cap = (v->arena_len + n + 1) * 2;
@@ -338,6 +350,8 @@ int32_t vocab_add(struct vocab *v, const char *f, size_t n)
     v->arena_len += n + 1;
     v->df[id] = 0;
     v->idf[id] = v->nb[id] = 1.0;
+    if (v->classes)
+        memset(v->ratio + (size_t)id * v->classes, 0, (size_t)v->classes * sizeof *v->ratio);
     v->slot[i] = (struct slot){ (uint32_t)(h >> 32), id };
     if (v->n * 4 > v->nslots * 3)
         grow_slots(v);
@@ -346,7 +360,32 @@ int32_t vocab_add(struct vocab *v, const char *f, size_t n)
 
 const char *vocab_feature(const struct vocab *v, int32_t id)
 {
+    if ((size_t)id >= v->n)
+        return v->extra_name[(size_t)id - v->n];
     return v->arena + rec_of(v, id)->off;
+}
+
+void vocab_set_classes(struct vocab *v, int k)
+{
+    v->classes = k;
+    free(v->ratio);
+    v->ratio = xcalloc(v->cap ? v->cap : 1, (size_t)k * sizeof *v->ratio);
+    free(v->extra_name);
+    v->extra_name = xmalloc((size_t)k * sizeof *v->extra_name);
+    for (int c = 0; c < k; c++)
+        snprintf(v->extra_name[c], sizeof v->extra_name[c], "mnb:%d", c);
+    free(v->extra);
+    v->extra = xcalloc((size_t)k * (size_t)(v->width ? v->width : 1), sizeof *v->extra);
+}
+
+int vocab_classes(const struct vocab *v)
+{
+    return v->classes;
+}
+
+double *vocab_ratios(struct vocab *v, int32_t id)
+{
+    return v->ratio + (size_t)id * v->classes;
 }
 
 double vocab_scale(const struct vocab *v, int32_t id)
@@ -376,6 +415,10 @@ void vocab_set_row_width(struct vocab *v, int width)
     } else {
         v->cap = v->cap * os / ns;
     }
+    if (v->classes) {
+        free(v->extra);
+        v->extra = xcalloc((size_t)v->classes * (size_t)(width ? width : 1), sizeof *v->extra);
+    }
     for (size_t k = 0; k < n; k++) {
         size_t id = ns > os ? n - 1 - k : k;
         struct rec head;
@@ -390,14 +433,23 @@ void vocab_set_row_width(struct vocab *v, int width)
 
 double *vocab_row(struct vocab *v, int32_t id)
 {
+    if ((size_t)id >= v->n)
+        return v->extra + ((size_t)id - v->n) * (size_t)v->width;
     return (double *)(void *)((unsigned char *)rec_of(v, id) + REC_HEAD);
 }
 
 int vocab_write(const struct vocab *v, FILE *fp, char *err, size_t errlen)
 {
-    fprintf(fp, "# id\tdf\tidf\tnb\tfeature\n");
-    for (size_t i = 0; i < v->n; i++)
-        fprintf(fp, "%zu\t%" PRIu32 "\t%.17g\t%.17g\t%s\n", i, v->df[i], v->idf[i], v->nb[i], vocab_feature(v, (int32_t)i));
+    fprintf(fp, "# id\tdf\tidf\tnb\t");
+    for (int c = 0; c < v->classes; c++)
+        fprintf(fp, "mnb:%d\t", c);
+    fprintf(fp, "feature\n");
+    for (size_t i = 0; i < v->n; i++) {
+        fprintf(fp, "%zu\t%" PRIu32 "\t%.17g\t%.17g\t", i, v->df[i], v->idf[i], v->nb[i]);
+        for (int c = 0; c < v->classes; c++)
+            fprintf(fp, "%.17g\t", v->ratio[i * (size_t)v->classes + (size_t)c]);
+        fprintf(fp, "%s\n", vocab_feature(v, (int32_t)i));
+    }
     if (ferror(fp)) {
         snprintf(err, errlen, "cannot write vocabulary: %s", strerror(errno));
         return -1;
@@ -476,21 +528,25 @@ static int parse_double(const char *s, double *out)
     return errno == 0 && end != s && *end == '\0' && isfinite(*out);
 }
 
+/* The field count of a vocabulary line: 5, or 5 + k with k class ratios. */
+#define VOCAB_MAX_FIELDS (5 + 16)
+
 struct vocab *vocab_read(FILE *fp, const char *path, char *err, size_t errlen)
 {
     struct vocab *v = vocab_new();
     char *line = NULL;
     size_t cap = 0, lineno = 0;
     ssize_t len;
+    int want = 0;        /* fields per line, fixed by the first line */
     while ((len = getline(&line, &cap, fp)) > 0) {
         lineno++;
         if (line[len - 1] == '\n')
             line[--len] = '\0';
         if (line[0] == '#')
             continue;
-        char *field[5], *p = line;
+        char *field[VOCAB_MAX_FIELDS], *p = line;
         int nf = 0;
-        for (; nf < 4; nf++) {
+        for (; nf < VOCAB_MAX_FIELDS - 1; nf++) {
             char *tab = strchr(p, '\t');
             if (!tab)
                 break;
@@ -499,23 +555,35 @@ struct vocab *vocab_read(FILE *fp, const char *path, char *err, size_t errlen)
             p = tab + 1;
         }
         field[nf++] = p;
+        if (!want && (nf == 5 || nf >= 7)) {
+            want = nf;
+            if (nf > 5)
+                vocab_set_classes(v, nf - 5);
+        }
         char *end;
         double idf, nb;
+        int ok = nf == want;
         errno = 0;
-        unsigned long id = nf == 5 ? strtoul(field[0], &end, 10) : 0;
-        unsigned long df = nf == 5 ? strtoul(field[1], &end, 10) : 0;
-        if (nf != 5 || errno || id != v->n || !parse_double(field[2], &idf) ||
-            !parse_double(field[3], &nb) || field[4][0] == '\0' || df > UINT32_MAX) {
+        unsigned long id = ok ? strtoul(field[0], &end, 10) : 0;
+        unsigned long df = ok ? strtoul(field[1], &end, 10) : 0;
+        ok = ok && !errno && id == v->n && parse_double(field[2], &idf) && parse_double(field[3], &nb) &&
+             field[nf - 1][0] != '\0' && df <= UINT32_MAX;
+        double ratio[VOCAB_MAX_FIELDS];
+        for (int c = 0; ok && c < nf - 5; c++)
+            ok = parse_double(field[4 + c], &ratio[c]);
+        if (!ok) {
             snprintf(err, errlen, "%s:%zu: malformed vocabulary line", path, lineno);
             goto fail;
         }
         size_t before = v->n;
-        int32_t nid = vocab_add(v, field[4], strlen(field[4]));
+        int32_t nid = vocab_add(v, field[nf - 1], strlen(field[nf - 1]));
         if (v->n == before) {
             snprintf(err, errlen, "%s:%zu: duplicate feature", path, lineno);
             goto fail;
         }
         vocab_set_weights(v, nid, (uint32_t)df, idf, nb);
+        if (nf > 5)
+            memcpy(vocab_ratios(v, nid), ratio, (size_t)(nf - 5) * sizeof *ratio);
     }
     free(line);
     if (ferror(fp)) {
@@ -751,7 +819,8 @@ struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct voca
                                struct feat_scratch *s, const char *norm, size_t len)
 {
     extract(fs, s, norm, len);
-    if (s->ids_cap < s->f_n) {
+    int classes = fs->mnb > 0 ? v->classes : 0;
+    if (s->ids_cap < s->f_n + (size_t)classes) {
         s->ids_cap = s->f_n + 64;
         s->ids = xrealloc(s->ids, s->ids_cap * sizeof *s->ids);
         s->vals = xrealloc(s->vals, s->ids_cap * sizeof *s->vals);
@@ -782,5 +851,15 @@ struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct voca
         for (size_t i = 0; i < n; i++)
             s->vals[i] *= inv;
     }
+    for (int c = 0; c < classes; c++) {
+        double odds = 0;
+        for (size_t i = 0; i < n; i++)
+            odds += v->ratio[(size_t)s->ids[i] * (size_t)classes + (size_t)c];
+        int32_t id = (int32_t)(v->n + (size_t)c);
+        s->ids[n + (size_t)c] = id;
+        s->vals[n + (size_t)c] = tanh(odds / fs->mnb);
+        s->rows[n + (size_t)c] = v->width ? v->extra + (size_t)c * (size_t)v->width : NULL;
+    }
+    n += (size_t)classes;
     return (struct feat_vec){ s->ids, s->vals, s->rows, n };
 }

@@ -25,6 +25,10 @@ struct feat_settings {
     int nb;                  /* multiply by the NB log-count ratio (Wang & Manning 2012) */
     int l2;                  /* scale the vector to unit length */
     int min_df;              /* features seen in fewer training texts are dropped */
+    double mnb;              /* > 0: append one feature per class, tanh(S_c / mnb) of the
+                                text's multinomial NB log-odds S_c (the sum of its features'
+                                class log-count ratios; out-of-fold for training rows).
+                                0 = off */
 };
 
 /* The defaults, chosen by cross-validation (README, "Accuracy"). */
@@ -65,6 +69,18 @@ const char *vocab_feature(const struct vocab *v, int32_t id);
 double vocab_scale(const struct vocab *v, int32_t id);
 void vocab_set_weights(struct vocab *v, int32_t id, uint32_t df, double idf, double nb);
 
+/* The mnb setting's class log-count ratios: vocab_set_classes gives every
+ * feature, present and future, k (2..16) ratios, all zero; vocab_classes
+ * returns k, or 0 when they were never set. The ratios of id are the k
+ * doubles at vocab_ratios(v, id), owned by the vocabulary and valid until
+ * it next grows. With k classes, feature vectors under a positive mnb
+ * setting end with ids vocab_size(v) .. vocab_size(v) + k - 1, the
+ * appended features, named "mnb:0" .. "mnb:<k-1>" by vocab_feature and
+ * given rows by vocab_set_row_width like every other id. */
+void vocab_set_classes(struct vocab *v, int k);
+int vocab_classes(const struct vocab *v);
+double *vocab_ratios(struct vocab *v, int32_t id);
+
 /* Gives every feature a row of width doubles, all zero, kept beside the
  * feature's lookup entry so that scoring finds a feature's weights in the
  * cache lines its lookup has just read. Any earlier rows are dropped. */
@@ -74,7 +90,8 @@ void vocab_set_row_width(struct vocab *v, int width);
  * until it next grows or its width changes. */
 double *vocab_row(struct vocab *v, int32_t id);
 
-/* Writes the vocabulary as TSV (id, df, idf, nb, feature). Returns 0, or
+/* Writes the vocabulary as TSV (id, df, idf, nb, then the k class ratios
+ * when there are any, then the feature). Returns 0, or
  * -1 with err filled. */
 int vocab_write(const struct vocab *v, FILE *fp, char *err, size_t errlen);
 

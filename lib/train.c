@@ -97,22 +97,26 @@ static struct vocab *fit_vocab(const struct dataset *d, const size_t *idx, size_
                 tot_out[c] += 1.0 + (df[f] - cdf[f * k + c]);
             }
     struct vocab *v = vocab_new();
+    if (fs->mnb > 0)
+        vocab_set_classes(v, k);
     for (size_t f = 0; f < nall; f++) {
         if (df[f] < (uint32_t)fs->min_df)
             continue;
         const char *name = vocab_feature(doc.v, (int32_t)f);
         int32_t id = vocab_add(v, name, strlen(name));
         double idf = fs->idf ? log((1.0 + (double)n) / (1.0 + df[f])) + 1.0 : 1.0;
-        double nb = 1.0;
+        double nb = 1.0, r[BUNDLE_MAX_LABELS];
+        for (int c = 0; c < k; c++)
+            r[c] = log(((1.0 + cdf[f * k + c]) / tot_in[c]) / ((1.0 + (df[f] - cdf[f * k + c])) / tot_out[c]));
         if (fs->nb) {
             nb = 0;
-            for (int c = 0; c < k; c++) {
-                double r = log(((1.0 + cdf[f * k + c]) / tot_in[c]) / ((1.0 + (df[f] - cdf[f * k + c])) / tot_out[c]));
-                if (fabs(r) > nb)
-                    nb = fabs(r);
-            }
+            for (int c = 0; c < k; c++)
+                if (fabs(r[c]) > nb)
+                    nb = fabs(r[c]);
         }
         vocab_set_weights(v, id, df[f], idf, nb);
+        if (fs->mnb > 0)
+            memcpy(vocab_ratios(v, id), r, (size_t)k * sizeof *r);
     }
     vocab_free(&doc.v);
     free(df);
@@ -156,6 +160,80 @@ static void set_svm_params(const struct dataset *d, const size_t *idx, size_t n,
     sp->weight = w;
 }
 
+#define MNB_FOLDS 5
+
+/* Per-fold class counts of binarised features for the mnb features. */
+struct mnb_counts {
+    size_t nv, k;
+    uint32_t *fold;      /* [fold][feature][class] */
+    uint32_t *all;       /* [feature][class], all folds */
+};
+
+/* Rows of class c (in) and of the other classes (out) that have feature
+ * id, counting only the folds other than f. */
+static void mnb_outside(const struct mnb_counts *m, int f, size_t id, size_t c,
+                        uint32_t *in, uint32_t *out)
+{
+    const uint32_t *a = m->all + id * m->k, *x = m->fold + ((size_t)f * m->nv + id) * m->k;
+    uint32_t df = 0;
+    for (size_t j = 0; j < m->k; j++)
+        df += a[j] - x[j];
+    *in = a[c] - x[c];
+    *out = df - *in;
+}
+
+/* The mnb features of training rows must not see the row's own label, or
+ * the SVM learns to trust them far more than they deserve on new text: each
+ * row's are recomputed from the class counts of the other MNB_FOLDS - 1
+ * folds (rows dealt to folds in turn within each class), over the features
+ * seen there, with the same smoothing as the bundle's ratios. rows[r] ends
+ * with the k appended features, whose values are overwritten. */
+static void mnb_out_of_fold(const struct dataset *d, const size_t *idx, size_t n,
+                            const struct vocab *v, double scale, struct svm_node **rows)
+{
+    struct mnb_counts m = { vocab_size(v), (size_t)d->nlabels, NULL, NULL };
+    m.fold = xcalloc((MNB_FOLDS + 1) * m.nv * m.k, sizeof *m.fold);
+    m.all = m.fold + MNB_FOLDS * m.nv * m.k;
+    unsigned char *fold = xmalloc(n ? n : 1);
+    size_t dealt[BUNDLE_MAX_LABELS] = { 0 };
+    for (size_t r = 0; r < n; r++) {
+        int y = d->label[ROW(r)];
+        fold[r] = (unsigned char)(dealt[y]++ % MNB_FOLDS);
+        for (const struct svm_node *x = rows[r]; x->index != -1; x++)
+            if ((size_t)x->index <= m.nv) {
+                m.fold[((size_t)fold[r] * m.nv + (size_t)x->index - 1) * m.k + (size_t)y]++;
+                m.all[((size_t)x->index - 1) * m.k + (size_t)y]++;
+            }
+    }
+    double tot_in[MNB_FOLDS][BUNDLE_MAX_LABELS] = { { 0 } }, tot_out[MNB_FOLDS][BUNDLE_MAX_LABELS] = { { 0 } };
+    for (int f = 0; f < MNB_FOLDS; f++)
+        for (size_t id = 0; id < m.nv; id++)
+            for (size_t c = 0; c < m.k; c++) {
+                uint32_t in, out;
+                mnb_outside(&m, f, id, c, &in, &out);
+                if (in + out) {
+                    tot_in[f][c] += 1.0 + in;
+                    tot_out[f][c] += 1.0 + out;
+                }
+            }
+    for (size_t r = 0; r < n; r++) {
+        double odds[BUNDLE_MAX_LABELS] = { 0 };
+        struct svm_node *x = rows[r];
+        int f = fold[r];
+        for (; x->index != -1 && (size_t)x->index <= m.nv; x++)
+            for (size_t c = 0; c < m.k; c++) {
+                uint32_t in, out;
+                mnb_outside(&m, f, (size_t)x->index - 1, c, &in, &out);
+                if (in + out)
+                    odds[c] += log(((1.0 + in) / tot_in[f][c]) / ((1.0 + out) / tot_out[f][c]));
+            }
+        for (size_t c = 0; c < m.k; c++, x++)
+            x->value = tanh(odds[c] / scale);
+    }
+    free(fold);
+    free(m.fold);
+}
+
 int train_fit(const struct dataset *d, const size_t *idx, size_t n,
               const struct train_params *p, int probability,
               struct train_fit *out, char *err, size_t errlen)
@@ -186,6 +264,8 @@ int train_fit(const struct dataset *d, const size_t *idx, size_t n,
     for (size_t r = 0; r < n; r++)
         out->rows[r] = out->pool + start[r];
     free(start);
+    if (p->fs.mnb > 0)
+        mnb_out_of_fold(d, idx, n, out->vocab, p->fs.mnb, out->rows);
 
     struct svm_problem prob = { (int)n, out->y, out->rows };
     struct svm_parameter sp;
@@ -339,10 +419,6 @@ static int run_pool(const struct dataset *d, const struct train_params *p, int f
                     const struct job *jobs, int njobs, struct metrics *result,
                     train_progress_fn progress, void *ctx, char *err, size_t errlen)
 {
-    if (folds < 2 || (size_t)folds > d->n) {
-        snprintf(err, errlen, "folds must be between 2 and the number of rows (%zu)", d->n);
-        return -1;
-    }
     svm_set_print_string_function(quiet);
     int *fold_of = stratified_folds(d, folds, p->seed);
     struct pool pl = { .d = d, .p = p, .folds = folds, .fold_of = fold_of, .jobs = jobs,
@@ -377,6 +453,10 @@ int train_grid(const struct dataset *d, struct train_params *p, int folds,
                struct metrics *best, train_progress_fn progress, void *ctx,
                char *err, size_t errlen)
 {
+    if (folds < 2 || (size_t)folds > d->n) {
+        snprintf(err, errlen, "folds must be between 2 and the number of rows (%zu)", d->n);
+        return -1;
+    }
     int ng = ngammas > 0 ? ngammas : 1, njobs = nC * ng * folds;
     struct job *jobs = xmalloc((size_t)njobs * sizeof *jobs);
     struct metrics *res = xmalloc((size_t)njobs * sizeof *res);

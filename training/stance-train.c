@@ -57,6 +57,8 @@ static const char usage[] =
     "  --[no-]words --[no-]bigrams --[no-]negation --[no-]idf --[no-]nb --[no-]l2\n"
     "  --[no-]punct       every punctuation mark is a token (default), or only ! ? \"\n"
     "  --char MIN-MAX (0-0 off)   --tf binary|raw|log   --min-df N\n"
+    "  --mnb S            append each class's NB log-odds, tanh(odds / S), as a\n"
+    "                     feature (0: off, the default; 10 for SUBJ, CR, MPQA)\n"
     "\n"
     "exit codes: 0 ok, 1 failure (bad data, unreadable bundle), 2 usage\n";
 
@@ -89,7 +91,7 @@ static double parse_num(const char *s, const char *what)
 static void parse_args(int argc, char **argv, struct opts *o)
 {
     enum { O_DATA = 256, O_DEV, O_OUT, O_NAME, O_LABELS, O_FOLDS, O_GRID, O_C, O_KERNEL, O_GAMMA,
-           O_NOBAL, O_SEED, O_THREADS, O_JSON, O_MODEL, O_INPUT, O_LIBSVM, O_CHAR, O_TF, O_MINDF,
+           O_NOBAL, O_SEED, O_THREADS, O_JSON, O_MODEL, O_INPUT, O_LIBSVM, O_CHAR, O_TF, O_MINDF, O_MNB,
            O_FLAG };
     static int flag_val;
     static const struct option lo[] = {
@@ -99,7 +101,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "gamma", 1, 0, O_GAMMA }, { "no-balance", 0, 0, O_NOBAL }, { "seed", 1, 0, O_SEED },
         { "threads", 1, 0, O_THREADS }, { "json", 0, 0, O_JSON }, { "model", 1, 0, O_MODEL },
         { "input", 1, 0, O_INPUT }, { "libsvm", 0, 0, O_LIBSVM }, { "char", 1, 0, O_CHAR },
-        { "tf", 1, 0, O_TF }, { "min-df", 1, 0, O_MINDF }, { "help", 0, 0, 'h' },
+        { "tf", 1, 0, O_TF }, { "min-df", 1, 0, O_MINDF }, { "mnb", 1, 0, O_MNB },
+        { "help", 0, 0, 'h' },
         { "words", 0, &flag_val, 1 }, { "no-words", 0, &flag_val, 2 },
         { "bigrams", 0, &flag_val, 3 }, { "no-bigrams", 0, &flag_val, 4 },
         { "negation", 0, &flag_val, 5 }, { "no-negation", 0, &flag_val, 6 },
@@ -167,6 +170,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
             break;
         }
         case O_MINDF: fs->min_df = (int)parse_num(optarg, "--min-df"); break;
+        case O_MNB: fs->mnb = parse_num(optarg, "--mnb"); break;
         case 'h': fputs(usage, stdout); exit(EXIT_OK);
         default: die_usage("unknown option");
         }
@@ -175,6 +179,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
         die_usage("unexpected argument");
     if (o->p.C <= 0 || o->p.gamma <= 0 || o->p.fs.min_df < 1 || o->p.threads < 1)
         die_usage("--C, --gamma, --min-df and --threads must be positive");
+    if (!(o->p.fs.mnb >= 0 && o->p.fs.mnb <= 1e6))
+        die_usage("--mnb must be 0 (off) or a positive scale");
 }
 
 static void progress_bar(void *ctx, int done, int total)
@@ -584,10 +590,11 @@ static int cmd_predict(struct opts *o)
         for (int t = 0; t < 2; t++) {
             if (t == 1 && job[1].n == 0)
                 break;
-            fwrite(job[t].errs, 1, job[t].errs_len, stderr);
-            fwrite(job[t].out, 1, job[t].out_len, stdout);
-            if (job[t].errs_len)
+            if (job[t].errs_len) {  /* errs stays NULL until a line fails */
+                fwrite(job[t].errs, 1, job[t].errs_len, stderr);
                 rc = EXIT_FAIL;
+            }
+            fwrite(job[t].out, 1, job[t].out_len, stdout);
         }
         fflush(stdout);
         memmove(buf, buf + at, have - at);

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[256], bdir[300];
+static char dir[256], bdir[300], mdir[300];
 
 static void sh(const char *fmt, const char *arg)
 {
@@ -26,13 +26,13 @@ static void sh(const char *fmt, const char *arg)
     CHECK(system(cmd) == 0);
 }
 
-/* Loads a copy of the good bundle after running a shell edit on it, and
- * checks the error mentions want. */
-static void refused(const char *edit, const char *want)
+/* Loads a copy of the good bundle src after running a shell edit on it,
+ * and checks the error mentions want. */
+static void refused_from(const char *src, const char *edit, const char *want)
 {
     char copy[400], cmd[2048], err[512];
     snprintf(copy, sizeof copy, "%s/broken", dir);
-    snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s && cd %s && %s", copy, bdir, copy, copy, edit);
+    snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r %s %s && cd %s && %s", copy, src, copy, copy, edit);
     CHECK(system(cmd) == 0);
     err[0] = '\0';
     struct bundle *b = bundle_load(copy, err, sizeof err);
@@ -41,6 +41,62 @@ static void refused(const char *edit, const char *want)
         fprintf(stderr, "edit '%s': error '%s' lacks '%s'\n", edit, err, want);
     CHECK(strstr(err, want) != NULL);
     bundle_free(&b);
+}
+
+static void refused(const char *edit, const char *want)
+{
+    refused_from(bdir, edit, want);
+}
+
+/* Trains a bundle on d with p into path; returns 0 on success. */
+static int write_bundle(const struct dataset *d, const struct train_params *p, const char *path)
+{
+    char err[512];
+    struct train_fit fit;
+    if (train_fit(d, NULL, d->n, p, 1, &fit, err, sizeof err) != 0)
+        return -1;
+    cJSON *man = cJSON_CreateObject();
+    cJSON_AddStringToObject(man, "name", "mini");
+    cJSON *labels = cJSON_AddArrayToObject(man, "labels");
+    for (int i = 0; i < d->nlabels; i++)
+        cJSON_AddItemToArray(labels, cJSON_CreateString(d->labels[i]));
+    int rc = bundle_write(path, man, &p->fs, fit.vocab, fit.model, err, sizeof err);
+    train_fit_free(&fit);
+    cJSON_Delete(man);
+    return rc;
+}
+
+/* The fast path against libsvm on every sentence of d: the same labels,
+ * probabilities and decision values within 1e-9. Returns how many
+ * sentences the bundle labels as d does. */
+static int agrees_with_libsvm(const struct bundle *b, const struct dataset *d)
+{
+    char err[512];
+    struct score_scratch *s = score_scratch_new();
+    int agree = 1, correct = 0;
+    double worst = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        struct score_result fast, ref;
+        double dec[6];
+        CHECK(score_text_libsvm(b, s, d->text[i], strlen(d->text[i]), &ref, err, sizeof err) == 0);
+        memcpy(dec, score_decision_values(s), sizeof dec);
+        CHECK(score_text(b, s, d->text[i], strlen(d->text[i]), &fast, err, sizeof err) == 0);
+        const double *fdec = score_decision_values(s);
+        agree &= fast.label == ref.label;
+        double sum = 0;
+        for (int k = 0; k < 4; k++) {
+            worst = fmax(worst, fabs(fast.prob[k] - ref.prob[k]));
+            sum += fast.prob[k];
+        }
+        for (int k = 0; k < 6; k++)
+            worst = fmax(worst, fabs(fdec[k] - dec[k]));
+        CHECK(fabs(sum - 1) < 1e-9);
+        correct += fast.label == d->label[i];
+    }
+    CHECK(agree);
+    CHECK(worst < 1e-9);
+    score_scratch_free(&s);
+    return correct;
 }
 
 static int count_entries(const char *path)
@@ -60,6 +116,7 @@ int main(void)
     snprintf(dir, sizeof dir, "/tmp/stance-test-bundle-XXXXXX");
     CHECK(mkdtemp(dir) != NULL);
     snprintf(bdir, sizeof bdir, "%s/model", dir);
+    snprintf(mdir, sizeof mdir, "%s/mnb", dir);
 
     char err[512];
     char *files[] = { "tests/data/mini_stance.tsv" };
@@ -95,31 +152,9 @@ int main(void)
     CHECK(bundle_label_count(b) == 4);
     CHECK(bundle_is_linear(b));
 
-    /* The fast path against libsvm on every training sentence. */
+    /* it learnt its own training data */
+    CHECK(agrees_with_libsvm(b, d) > (int)d->n * 8 / 10);
     struct score_scratch *s = score_scratch_new();
-    int agree = 1, correct = 0;
-    double worst = 0;
-    for (size_t i = 0; i < d->n; i++) {
-        struct score_result fast, ref;
-        double dec[6];
-        CHECK(score_text_libsvm(b, s, d->text[i], strlen(d->text[i]), &ref, err, sizeof err) == 0);
-        memcpy(dec, score_decision_values(s), sizeof dec);
-        CHECK(score_text(b, s, d->text[i], strlen(d->text[i]), &fast, err, sizeof err) == 0);
-        const double *fdec = score_decision_values(s);
-        agree &= fast.label == ref.label;
-        double sum = 0;
-        for (int k = 0; k < 4; k++) {
-            worst = fmax(worst, fabs(fast.prob[k] - ref.prob[k]));
-            sum += fast.prob[k];
-        }
-        for (int k = 0; k < 6; k++)
-            worst = fmax(worst, fabs(fdec[k] - dec[k]));
-        CHECK(fabs(sum - 1) < 1e-9);
-        correct += fast.label == d->label[i];
-    }
-    CHECK(agree);
-    CHECK(worst < 1e-9);
-    CHECK(correct > (int)d->n * 8 / 10);  /* it learnt its own training data */
 
     /* Explanations point the right way. */
     struct score_result r;
@@ -142,6 +177,22 @@ int main(void)
     CHECK(s == NULL);
     bundle_free(&b);
     CHECK(b == NULL);
+
+    /* With the mnb features: the class ratios survive the bundle, each
+     * vector ends with the appended features, and the fast path still
+     * agrees with libsvm. */
+    p.fs.mnb = 10;
+    CHECK(write_bundle(d, &p, mdir) == 0);
+    b = bundle_load(mdir, err, sizeof err);
+    CHECK(b != NULL);
+    if (!b)
+        return check_report("test_bundle");
+    CHECK(agrees_with_libsvm(b, d) > (int)d->n * 8 / 10);
+    bundle_free(&b);
+    refused_from(mdir, "sed -i 's/^  mnb: 10$/  mnb: 0/' manifest.yaml", "class ratios");
+    refused_from(mdir, "sed -i '7s/\t[^\t]*\t/\t/4' vocab.tsv", "vocab.tsv:7");
+    refused("sed -i 's/^  mnb: 0$/  mnb: 3/' manifest.yaml", "class ratios");
+    refused("sed -i 's/^  mnb: 0$/  mnb: -1/' manifest.yaml", "mnb");
     dataset_free(&d);
 
     refused("rm model.svm", "model.svm");
@@ -152,7 +203,7 @@ int main(void)
     refused("sed -i '5s/.*/x\\ty/' vocab.tsv", "vocab.tsv:5");
     refused("sed -i 's/^labels:/labels: [/' manifest.yaml", "manifest.yaml");
     refused("rm vocab.tsv", "vocab.tsv");
-    refused("head -n 50 vocab.tsv > v && mv v vocab.tsv", "vocabulary");
+    refused("head -n 50 vocab.tsv > v && mv v vocab.tsv", "has 49 features, the manifest says");
 
     CHECK(bundle_load("/nonexistent/bundle", err, sizeof err) == NULL);
     CHECK(strstr(err, "/nonexistent/bundle") != NULL);

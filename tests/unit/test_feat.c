@@ -152,7 +152,7 @@ int main(void)
     vocab_free(&v);
 
     /* settings survive the manifest round trip; unknown ones are refused */
-    fs.char_min = 2; fs.char_max = 4; fs.tf = FEAT_TF_BINARY; fs.nb = 1; fs.min_df = 2;
+    fs.char_min = 2; fs.char_max = 4; fs.tf = FEAT_TF_BINARY; fs.nb = 1; fs.min_df = 2; fs.mnb = 2.5;
     cJSON *j = feat_settings_to_json(&fs);
     struct feat_settings back;
     CHECK(feat_settings_from_json(j, &back, err, sizeof err) == 0);
