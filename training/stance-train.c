@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
@@ -88,6 +89,18 @@ static double parse_num(const char *s, const char *what)
     return v;
 }
 
+/* A whole number in [lo, hi]; converting an out-of-range double to an
+ * integer type is undefined, so the range is checked first. */
+static long parse_whole(const char *s, const char *what, long lo, long hi)
+{
+    double v = parse_num(s, what);
+    if (!(v >= (double)lo && v <= (double)hi) || v != (double)(long)v) {
+        fprintf(stderr, "stance-train: %s: expected a whole number from %ld to %ld: '%s'\n", what, lo, hi, s);
+        exit(EXIT_USAGE);
+    }
+    return (long)v;
+}
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
     enum { O_DATA = 256, O_DEV, O_OUT, O_NAME, O_LABELS, O_FOLDS, O_GRID, O_C, O_KERNEL, O_GAMMA,
@@ -141,7 +154,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         case O_OUT: o->out = optarg; break;
         case O_NAME: o->name = optarg; break;
         case O_LABELS: o->labels = optarg; break;
-        case O_FOLDS: o->folds = (int)parse_num(optarg, "--folds"); o->folds_set = 1; break;
+        case O_FOLDS: o->folds = (int)parse_whole(optarg, "--folds", 0, 1000000); o->folds_set = 1; break;
         case O_GRID: o->grid = 1; break;
         case O_C: o->p.C = parse_num(optarg, "--C"); break;
         case O_GAMMA: o->p.gamma = parse_num(optarg, "--gamma"); break;
@@ -151,8 +164,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
             else die_usage("--kernel must be linear or rbf");
             break;
         case O_NOBAL: o->p.balanced = 0; break;
-        case O_SEED: o->p.seed = (unsigned)parse_num(optarg, "--seed"); break;
-        case O_THREADS: o->p.threads = (int)parse_num(optarg, "--threads"); break;
+        case O_SEED: o->p.seed = (unsigned)parse_whole(optarg, "--seed", 0, UINT_MAX); break;
+        case O_THREADS: o->p.threads = (int)parse_whole(optarg, "--threads", 1, 1024); break;
         case O_JSON: o->json = 1; break;
         case O_MODEL: o->model = optarg; break;
         case O_INPUT: o->input = optarg; break;
@@ -169,7 +182,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
             fs->tf = (enum feat_tf)tf;
             break;
         }
-        case O_MINDF: fs->min_df = (int)parse_num(optarg, "--min-df"); break;
+        case O_MINDF: fs->min_df = (int)parse_whole(optarg, "--min-df", 1, 1000000); break;
         case O_MNB: fs->mnb = parse_num(optarg, "--mnb"); break;
         case 'h': fputs(usage, stdout); exit(EXIT_OK);
         default: die_usage("unknown option");
@@ -418,7 +431,11 @@ static int cmd_eval(struct opts *o)
     char err[256];
     for (size_t i = 0; i < d->n; i++) {
         struct score_result r;
-        score(b, s, d->text[i], strlen(d->text[i]), &r, err, sizeof err);
+        if (score(b, s, d->text[i], strlen(d->text[i]), &r, err, sizeof err) < 0) {
+            /* the loader validates every text, so this is a broken invariant */
+            fprintf(stderr, "stance-train: %s: row %zu: %s\n", o->data[0], i + 1, err);
+            exit(EXIT_FAIL);
+        }
         metrics_add(&m, d->label[i], r.label);
     }
     char title[512];

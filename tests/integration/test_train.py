@@ -409,7 +409,10 @@ class ErrorTest(TrainCase):
     def test_usage_errors(self):
         out = os.path.join(self.scratch(), "b")
         cases = [(["--mnb", "-1"], "--mnb"), (["--mnb", "nan"], "--mnb"),
-                 (["--C", "0"], "--C"), (["--C", "-2"], "--C"), (["--C", "x"], "--C")]
+                 (["--C", "0"], "--C"), (["--C", "-2"], "--C"), (["--C", "x"], "--C"),
+                 (["--folds", "1e10"], "--folds"), (["--folds", "2.5"], "--folds"),
+                 (["--seed", "-1"], "--seed"), (["--threads", "0"], "--threads"),
+                 (["--min-df", "1e300"], "--min-df")]
         for options, word in cases:
             for cmd in ("train", "cv"):
                 with self.subTest(cmd=cmd, options=options):
