@@ -190,7 +190,7 @@ class Client:
     def __exit__(self, *exc):
         self.close()
 
-    def send(self, obj):
+    def send(self, obj, timeout=REPLY_TIMEOUT):
         """Sends obj as JSON (or bytes/str as they are) in one frame."""
         if isinstance(obj, bytes):
             body = obj
@@ -198,14 +198,21 @@ class Client:
             body = obj.encode("utf-8")
         else:
             body = json.dumps(obj).encode("utf-8")
-        self.send_frames([body])
+        self.send_frames([body], timeout)
 
-    def send_frames(self, frames):
+    def send_frames(self, frames, timeout=REPLY_TIMEOUT):
         """Sends the body frames as one message (the DEALER delimiter, if
-        asked for, is added in front)."""
+        asked for, is added in front); raises TimeoutError. A socket has
+        nowhere to put a message while its only connection is between
+        handshakes (a refused CURVE client reconnects forever), and a send
+        without a timeout would then block for good."""
         if self.kind == zmq.DEALER and self.delimiter:
             frames = [b""] + list(frames)
-        self.sock.send_multipart(frames)
+        self.sock.setsockopt(zmq.SNDTIMEO, int(timeout * 1000))
+        try:
+            self.sock.send_multipart(frames)
+        except zmq.Again:
+            raise TimeoutError("could not send within %.1fs" % timeout) from None
 
     def recv_frames(self, timeout=REPLY_TIMEOUT):
         """The body frames of the next reply; raises TimeoutError."""
@@ -226,7 +233,7 @@ class Client:
         return json.loads(frames[0].decode("utf-8"))
 
     def request(self, obj, timeout=REPLY_TIMEOUT):
-        self.send(obj)
+        self.send(obj, timeout)
         return self.recv(timeout)
 
 
