@@ -276,6 +276,9 @@ static void *client_main(void *arg)
     int linger = 0, timeout = b->o->timeout_ms;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    /* A refused connection (a failed CURVE handshake) leaves no pipe to
+     * queue on while it waits to reconnect: sends must time out too. */
+    zmq_setsockopt(sock, ZMQ_SNDTIMEO, &timeout, sizeof timeout);
     if (b->o->security)
         conn_secure_socket(sock, b->o->security);
     /* The endpoint was checked before the threads started. */
@@ -296,13 +299,12 @@ static void *client_main(void *arg)
         uint64_t t0 = now_ns();
         /* The empty delimiter makes the request look like a REQ socket's,
          * which every server of the protocol (ROUTER or REP) accepts. */
-        zmq_send(sock, "", 0, ZMQ_SNDMORE);
-        zmq_send(sock, buf, (size_t)idlen + p->len, 0);
-        int more, got;
-        do {
-            got = zmq_msg_recv(&msg, sock, 0);
-            more = got >= 0 && zmq_msg_more(&msg);
-        } while (more);
+        int more, got = -1;
+        if (zmq_send(sock, "", 0, ZMQ_SNDMORE) >= 0 && zmq_send(sock, buf, (size_t)idlen + p->len, 0) >= 0)
+            do {
+                got = zmq_msg_recv(&msg, sock, 0);
+                more = got >= 0 && zmq_msg_more(&msg);
+            } while (more);
         if (got < 0) {
             /* The request may still be answered later; this socket would
              * then read the wrong reply, so its client stops here. */

@@ -126,11 +126,16 @@ static int wait_readable(void *sock, long long deadline)
 static enum conn_status try_once(struct conn *c, const char *body, zmq_msg_t *msg, char *err, size_t errlen)
 {
     long long deadline = now_ms() + c->timeout_ms;
-    /* A REQ socket queues the message even with no daemon connected yet,
-     * so the send itself does not block; the wait for the reply is bounded
-     * below. */
+    /* A REQ socket queues the message while its connection is pending, but
+     * not while a refused one (a failed CURVE handshake) waits to reconnect:
+     * it has no pipe then, and an unbounded send would block for good. */
+    int ms = c->timeout_ms;
+    zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &ms, sizeof ms);
     if (zmq_send(c->sock, body, strlen(body), 0) < 0) {
-        snprintf(err, errlen, "cannot send: %s", zmq_strerror(errno));
+        if (errno == EAGAIN)
+            snprintf(err, errlen, "could not send within %d ms", c->timeout_ms);
+        else
+            snprintf(err, errlen, "cannot send: %s", zmq_strerror(errno));
         return CONN_TIMEOUT;
     }
     int r = wait_readable(c->sock, deadline);
