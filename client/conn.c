@@ -47,6 +47,11 @@ static int open_socket(struct conn *c, char *err, size_t errlen)
     /* Without this, closing a socket whose request was never delivered
      * (daemon down) would hang the process at exit. */
     zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger);
+    /* A REQ socket queues a message while its connection is pending, but
+     * not while a refused one (a failed CURVE handshake) waits to
+     * reconnect: it has no pipe then, and an unbounded send would block
+     * for good. */
+    zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &c->timeout_ms, sizeof c->timeout_ms);
     if (c->secure && conn_secure_socket(c->sock, &c->sec) < 0) {
         snprintf(err, errlen, "cannot use CURVE: %s", zmq_strerror(errno));
         return -1;
@@ -126,11 +131,6 @@ static int wait_readable(void *sock, long long deadline)
 static enum conn_status try_once(struct conn *c, const char *body, zmq_msg_t *msg, char *err, size_t errlen)
 {
     long long deadline = now_ms() + c->timeout_ms;
-    /* A REQ socket queues the message while its connection is pending, but
-     * not while a refused one (a failed CURVE handshake) waits to reconnect:
-     * it has no pipe then, and an unbounded send would block for good. */
-    int ms = c->timeout_ms;
-    zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &ms, sizeof ms);
     if (zmq_send(c->sock, body, strlen(body), 0) < 0) {
         if (errno == EAGAIN)
             snprintf(err, errlen, "could not send within %d ms", c->timeout_ms);

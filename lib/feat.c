@@ -365,6 +365,13 @@ const char *vocab_feature(const struct vocab *v, int32_t id)
     return v->arena + rec_of(v, id)->off;
 }
 
+/* Rows for the appended features, all zero, at the current width. */
+static void reset_extra_rows(struct vocab *v)
+{
+    free(v->extra);
+    v->extra = xcalloc((size_t)v->classes * (size_t)(v->width ? v->width : 1), sizeof *v->extra);
+}
+
 void vocab_set_classes(struct vocab *v, int k)
 {
     v->classes = k;
@@ -374,8 +381,7 @@ void vocab_set_classes(struct vocab *v, int k)
     v->extra_name = xmalloc((size_t)k * sizeof *v->extra_name);
     for (int c = 0; c < k; c++)
         snprintf(v->extra_name[c], sizeof v->extra_name[c], "mnb:%d", c);
-    free(v->extra);
-    v->extra = xcalloc((size_t)k * (size_t)(v->width ? v->width : 1), sizeof *v->extra);
+    reset_extra_rows(v);
 }
 
 int vocab_classes(const struct vocab *v)
@@ -415,10 +421,8 @@ void vocab_set_row_width(struct vocab *v, int width)
     } else {
         v->cap = v->cap * os / ns;
     }
-    if (v->classes) {
-        free(v->extra);
-        v->extra = xcalloc((size_t)v->classes * (size_t)(width ? width : 1), sizeof *v->extra);
-    }
+    if (v->classes)
+        reset_extra_rows(v);
     for (size_t k = 0; k < n; k++) {
         size_t id = ns > os ? n - 1 - k : k;
         struct rec head;
@@ -529,7 +533,7 @@ static int parse_double(const char *s, double *out)
 }
 
 /* The field count of a vocabulary line: 5, or 5 + k with k class ratios. */
-#define VOCAB_MAX_FIELDS (5 + 16)
+#define VOCAB_MAX_FIELDS (5 + VOCAB_MAX_CLASSES)
 
 struct vocab *vocab_read(FILE *fp, const char *path, char *err, size_t errlen)
 {
@@ -851,15 +855,18 @@ struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct voca
         for (size_t i = 0; i < n; i++)
             s->vals[i] *= inv;
     }
-    for (int c = 0; c < classes; c++) {
-        double odds = 0;
-        for (size_t i = 0; i < n; i++)
-            odds += v->ratio[(size_t)s->ids[i] * (size_t)classes + (size_t)c];
-        int32_t id = (int32_t)(v->n + (size_t)c);
-        s->ids[n + (size_t)c] = id;
-        s->vals[n + (size_t)c] = tanh(odds / fs->mnb);
-        s->rows[n + (size_t)c] = v->width ? v->extra + (size_t)c * (size_t)v->width : NULL;
+    if (classes) {
+        double odds[VOCAB_MAX_CLASSES] = { 0 };
+        for (size_t i = 0; i < n; i++) {
+            const double *r = v->ratio + (size_t)s->ids[i] * (size_t)classes;
+            for (int c = 0; c < classes; c++)
+                odds[c] += r[c];
+        }
+        for (int c = 0; c < classes; c++, n++) {
+            s->ids[n] = (int32_t)(v->n + (size_t)c);
+            s->vals[n] = tanh(odds[c] / fs->mnb);
+            s->rows[n] = v->width ? v->extra + (size_t)c * (size_t)v->width : NULL;
+        }
     }
-    n += (size_t)classes;
     return (struct feat_vec){ s->ids, s->vals, s->rows, n };
 }

@@ -70,13 +70,14 @@ double vocab_scale(const struct vocab *v, int32_t id);
 void vocab_set_weights(struct vocab *v, int32_t id, uint32_t df, double idf, double nb);
 
 /* The mnb setting's class log-count ratios: vocab_set_classes gives every
- * feature, present and future, k (2..16) ratios, all zero; vocab_classes
+ * feature, present and future, k (2..VOCAB_MAX_CLASSES) ratios, all zero; vocab_classes
  * returns k, or 0 when they were never set. The ratios of id are the k
  * doubles at vocab_ratios(v, id), owned by the vocabulary and valid until
  * it next grows. With k classes, feature vectors under a positive mnb
  * setting end with ids vocab_size(v) .. vocab_size(v) + k - 1, the
  * appended features, named "mnb:0" .. "mnb:<k-1>" by vocab_feature and
  * given rows by vocab_set_row_width like every other id. */
+#define VOCAB_MAX_CLASSES 16
 void vocab_set_classes(struct vocab *v, int k);
 int vocab_classes(const struct vocab *v);
 double *vocab_ratios(struct vocab *v, int32_t id);

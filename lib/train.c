@@ -52,6 +52,14 @@ static int cmp_i32(const void *a, const void *b)
 
 #define ROW(i) (idx ? idx[i] : (i))
 
+/* One class's add-one smoothed log-count ratio of a feature that in rows
+ * of the class have and out rows of the other classes, against the
+ * smoothed totals over all kept features (Wang & Manning's r). */
+static double log_count_ratio(uint32_t in, uint32_t out, double tot_in, double tot_out)
+{
+    return log(((1.0 + in) / tot_in) / ((1.0 + out) / tot_out));
+}
+
 /* Document frequencies over the rows, then the kept features' idf and NB
  * weights (NB: the largest one-vs-rest log-count ratio of binarised
  * counts with add-one smoothing, which for two classes is |r| of Wang &
@@ -107,7 +115,7 @@ static struct vocab *fit_vocab(const struct dataset *d, const size_t *idx, size_
         double idf = fs->idf ? log((1.0 + (double)n) / (1.0 + df[f])) + 1.0 : 1.0;
         double nb = 1.0, r[BUNDLE_MAX_LABELS];
         for (int c = 0; c < k; c++)
-            r[c] = log(((1.0 + cdf[f * k + c]) / tot_in[c]) / ((1.0 + (df[f] - cdf[f * k + c])) / tot_out[c]));
+            r[c] = log_count_ratio(cdf[f * k + c], df[f] - cdf[f * k + c], tot_in[c], tot_out[c]);
         if (fs->nb) {
             nb = 0;
             for (int c = 0; c < k; c++)
@@ -225,7 +233,7 @@ static void mnb_out_of_fold(const struct dataset *d, const size_t *idx, size_t n
                 uint32_t in, out;
                 mnb_outside(&m, f, (size_t)x->index - 1, c, &in, &out);
                 if (in + out)
-                    odds[c] += log(((1.0 + in) / tot_in[f][c]) / ((1.0 + out) / tot_out[f][c]));
+                    odds[c] += log_count_ratio(in, out, tot_in[f][c], tot_out[f][c]);
             }
         for (size_t c = 0; c < m.k; c++, x++)
             x->value = tanh(odds[c] / scale);

@@ -190,8 +190,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
     }
     if (optind < argc)
         die_usage("unexpected argument");
-    if (o->p.C <= 0 || o->p.gamma <= 0 || o->p.fs.min_df < 1 || o->p.threads < 1)
-        die_usage("--C, --gamma, --min-df and --threads must be positive");
+    if (o->p.C <= 0 || o->p.gamma <= 0)  /* the whole-number options are checked as parsed */
+        die_usage("--C and --gamma must be positive");
     if (!(o->p.fs.mnb >= 0 && o->p.fs.mnb <= 1e6))
         die_usage("--mnb must be 0 (off) or a positive scale");
 }
