@@ -250,8 +250,10 @@ def main():
                                    for case in ("c1", "c4", "c16", "batch100"))))
     L.append("- Peer: bench/peer_server.py, one Python thread, pyzmq ROUTER + the LinearSVC "
              "pipeline above (softmax of decision values as scores). Requests: %s per stanced "
-             "run, %s per peer run." % (d.get(("ours", "c1"), {}).get("requests"),
-                                         d.get(("peer", "c1"), {}).get("requests")))
+             "run, %s per peer run; batches of 100: %s and %s." % (
+                 d.get(("ours", "c1"), {}).get("requests"), d.get(("peer", "c1"), {}).get("requests"),
+                 d.get(("ours", "batch100"), {}).get("requests"),
+                 d.get(("peer", "batch100"), {}).get("requests")))
     L.append("")
 
     # 4

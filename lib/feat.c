@@ -625,6 +625,16 @@ struct feat_scratch {
     double *vals;
     const double **rows;
     size_t ids_n, ids_cap;
+    int32_t *seen;       /* count_ids' table: id -> entry, -1 empty */
+    size_t seen_cap;
+    struct feat_entry *sorted;  /* feat_vectorize_sorted's working copy */
+    size_t sorted_cap;
+};
+
+struct feat_entry {
+    int32_t id;
+    double val;
+    const double *row;
 };
 
 struct feat_scratch *feat_scratch_new(void)
@@ -638,6 +648,7 @@ void feat_scratch_free(struct feat_scratch **sp)
     if (!s)
         return;
     free(s->tok); free(s->f); free(s->buf); free(s->ids); free(s->vals); free(s->rows);
+    free(s->seen); free(s->sorted);
     free(s);
     *sp = NULL;
 }
@@ -756,27 +767,38 @@ void feat_each(const struct feat_settings *fs, struct feat_scratch *s,
         fn(ctx, fref_str(s, norm, &s->f[i]), s->f[i].len);
 }
 
-/* A sentence has tens of features: insertion sort beats qsort's indirect
- * comparisons there; long texts fall back to qsort. */
-static int cmp_id(const void *a, const void *b)
+/* Merges the repeated ids of s->ids[0..n) (a feature the text holds more
+ * than once) into one entry each, in order of first occurrence, with its
+ * count in s->vals; returns the number of distinct ids. A small table
+ * indexed by id does it in one pass: sorting a sentence's ids to find the
+ * repeats cost several times more. */
+static size_t count_ids(struct feat_scratch *s, size_t n)
 {
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
-}
-
-static void sort_ids(int32_t *a, size_t n)
-{
-    if (n > 64) {
-        qsort(a, n, sizeof *a, cmp_id);
-        return;
+    size_t size = 64, m = 0;
+    unsigned shift = 26;
+    while (size < 2 * n) {
+        size *= 2;
+        shift--;
     }
-    for (size_t i = 1; i < n; i++) {
-        int32_t x = a[i];
-        size_t j = i;
-        for (; j > 0 && a[j - 1] > x; j--)
-            a[j] = a[j - 1];
-        a[j] = x;
+    if (s->seen_cap < size) {
+        s->seen_cap = size;
+        s->seen = xrealloc(s->seen, size * sizeof *s->seen);
     }
+    memset(s->seen, 0xff, size * sizeof *s->seen);
+    for (size_t i = 0; i < n; i++) {
+        int32_t id = s->ids[i];
+        size_t h = ((uint32_t)id * 0x9e3779b1u) >> shift;
+        while (s->seen[h] >= 0 && s->ids[s->seen[h]] != id)
+            h = (h + 1) & (size - 1);
+        if (s->seen[h] >= 0) {
+            s->vals[s->seen[h]] += 1;
+        } else {
+            s->seen[h] = (int32_t)m;
+            s->ids[m] = id;
+            s->vals[m++] = 1;
+        }
+    }
+    return m;
 }
 
 /* Looks up every feature of the text into s->ids (found ones only, in text
@@ -831,24 +853,18 @@ struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct voca
         s->rows = xrealloc(s->rows, s->ids_cap * sizeof *s->rows);
     }
     s->ids_n = lookup_all(v, s, norm);
-    sort_ids(s->ids, s->ids_n);
 
-    size_t n = 0;
+    size_t n = count_ids(s, s->ids_n);
     double norm2 = 0;
-    for (size_t i = 0; i < s->ids_n;) {
-        size_t j = i;
-        while (j < s->ids_n && s->ids[j] == s->ids[i])
-            j++;
-        double tf = (double)(j - i);
+    for (size_t i = 0; i < n; i++) {
+        double tf = s->vals[i];
         /* log(1) is exactly 0, and most features occur once: skip the call. */
         double x = fs->tf == FEAT_TF_BINARY ? 1.0 : fs->tf == FEAT_TF_LOG ? (tf == 1 ? 1.0 : 1.0 + log(tf)) : tf;
         const struct rec *r = rec_of(v, s->ids[i]);
         x *= r->scale;
-        s->ids[n] = s->ids[i];
-        s->vals[n] = x;
-        s->rows[n++] = v->width ? (const double *)(const void *)((const unsigned char *)r + REC_HEAD) : NULL;
+        s->vals[i] = x;
+        s->rows[i] = v->width ? (const double *)(const void *)((const unsigned char *)r + REC_HEAD) : NULL;
         norm2 += x * x;
-        i = j;
     }
     if (fs->l2 && norm2 > 0) {
         double inv = 1.0 / sqrt(norm2);
@@ -869,4 +885,30 @@ struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct voca
         }
     }
     return (struct feat_vec){ s->ids, s->vals, s->rows, n };
+}
+
+static int by_id(const void *a, const void *b)
+{
+    int32_t x = ((const struct feat_entry *)a)->id, y = ((const struct feat_entry *)b)->id;
+    return (x > y) - (x < y);
+}
+
+struct feat_vec feat_vectorize_sorted(const struct feat_settings *fs, const struct vocab *v,
+                                      struct feat_scratch *s, const char *norm, size_t len)
+{
+    struct feat_vec x = feat_vectorize(fs, v, s, norm, len);
+    if (s->sorted_cap < x.n) {
+        s->sorted_cap = x.n + 64;
+        s->sorted = xrealloc(s->sorted, s->sorted_cap * sizeof *s->sorted);
+    }
+    for (size_t i = 0; i < x.n; i++)
+        s->sorted[i] = (struct feat_entry){ s->ids[i], s->vals[i], s->rows[i] };
+    if (x.n > 1)
+        qsort(s->sorted, x.n, sizeof *s->sorted, by_id);
+    for (size_t i = 0; i < x.n; i++) {
+        s->ids[i] = s->sorted[i].id;
+        s->vals[i] = s->sorted[i].val;
+        s->rows[i] = s->sorted[i].row;
+    }
+    return x;
 }

@@ -114,7 +114,7 @@ typedef void (*feat_fn)(void *ctx, const char *f, size_t n);
 void feat_each(const struct feat_settings *fs, struct feat_scratch *s,
                const char *norm, size_t len, feat_fn fn, void *ctx);
 
-/* A sparse vector: ids ascending, one value each, and each id's row of
+/* A sparse vector: distinct ids, one value each, and each id's row of
  * weights (NULL when the vocabulary has no rows). */
 struct feat_vec {
     const int32_t *id;
@@ -124,8 +124,14 @@ struct feat_vec {
 };
 
 /* Vectorises norm[0..len) against vocab: features not in it are ignored.
- * The vector lives in s and is valid until the next call with s. */
+ * The ids come in no promised order (a dot product needs none; see
+ * feat_vectorize_sorted). The vector lives in s and is valid until the
+ * next call with s. */
 struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct vocab *v,
                                struct feat_scratch *s, const char *norm, size_t len);
+
+/* The same vector with its ids ascending, as libsvm's nodes must be. */
+struct feat_vec feat_vectorize_sorted(const struct feat_settings *fs, const struct vocab *v,
+                                      struct feat_scratch *s, const char *norm, size_t len);
 
 #endif

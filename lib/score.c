@@ -145,13 +145,14 @@ static void probabilities(const struct bundle *b, const double *dec, struct scor
         out->prob[b->label_of_svm[i]] = p[i];
 }
 
+/* sorted: ids ascending, for libsvm's nodes. */
 static int vectorize(const struct bundle *b, struct score_scratch *s,
-                     const char *text, size_t len, char *err, size_t errlen)
+                     const char *text, size_t len, int sorted, char *err, size_t errlen)
 {
     size_t nlen;
     if (text_normalize_into(text, len, &s->norm, &s->norm_cap, &nlen, err, errlen) < 0)
         return -1;
-    s->vec = feat_vectorize(&b->fs, b->vocab, s->feat, s->norm, nlen);
+    s->vec = (sorted ? feat_vectorize_sorted : feat_vectorize)(&b->fs, b->vocab, s->feat, s->norm, nlen);
     return 0;
 }
 
@@ -161,7 +162,7 @@ int score_text(const struct bundle *b, struct score_scratch *s,
 {
     if (!b->linear)
         return score_text_libsvm(b, s, text, len, out, err, errlen);
-    if (vectorize(b, s, text, len, err, errlen) < 0)
+    if (vectorize(b, s, text, len, 0, err, errlen) < 0)
         return -1;
     int np = b->npairs;
     const double *rho = b->model->rho;
@@ -181,7 +182,7 @@ int score_text_libsvm(const struct bundle *b, struct score_scratch *s,
                       const char *text, size_t len, struct score_result *out,
                       char *err, size_t errlen)
 {
-    if (vectorize(b, s, text, len, err, errlen) < 0)
+    if (vectorize(b, s, text, len, 1, err, errlen) < 0)
         return -1;
     if (s->nodes_cap < s->vec.n + 1) {
         s->nodes_cap = s->vec.n + 64;
@@ -205,10 +206,13 @@ const double *score_decision_values(const struct score_scratch *s)
     return s->dec;
 }
 
+/* Equal weights go in feature order, so that the explanation does not
+ * depend on the order the features were found in. */
 static int by_weight_desc(const void *a, const void *b)
 {
-    double x = ((const struct score_reason *)a)->weight, y = ((const struct score_reason *)b)->weight;
-    return (x < y) - (x > y);
+    const struct score_reason *p = a, *q = b;
+    double x = p->weight, y = q->weight;
+    return x != y ? (x < y) - (x > y) : strcmp(p->feature, q->feature);
 }
 
 int score_explain(const struct bundle *b, const struct score_scratch *s_,

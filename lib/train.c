@@ -256,7 +256,7 @@ int train_fit(const struct dataset *d, const size_t *idx, size_t n,
     out->y = xmalloc(n * sizeof *out->y);
     for (size_t r = 0; r < n; r++) {
         size_t i = ROW(r);
-        struct feat_vec v = feat_vectorize(&p->fs, out->vocab, s, d->norm[i], d->norm_len[i]);
+        struct feat_vec v = feat_vectorize_sorted(&p->fs, out->vocab, s, d->norm[i], d->norm_len[i]);
         if (used + v.n + 1 > pool_cap) {
             pool_cap = (used + v.n + 1) * 2;
             out->pool = xrealloc(out->pool, pool_cap * sizeof *out->pool);
@@ -300,7 +300,7 @@ int train_predict(const struct train_fit *fit, const struct feat_settings *fs,
                   struct feat_scratch *s, struct svm_node **buf, size_t *cap,
                   const char *norm, size_t len, double *prob)
 {
-    struct feat_vec v = feat_vectorize(fs, fit->vocab, s, norm, len);
+    struct feat_vec v = feat_vectorize_sorted(fs, fit->vocab, s, norm, len);
     if (v.n + 1 > *cap) {
         *cap = v.n + 64;
         *buf = xrealloc(*buf, *cap * sizeof **buf);

@@ -128,7 +128,8 @@ int main(void)
     vocab_free(&r);
     vocab_free(&v);
 
-    /* vectors: ids ascending, unit length, unknown features ignored */
+    /* vectors: distinct ids, unit length, unknown features ignored; the
+     * sorted ones hold the same entries, ids ascending */
     feat_settings_default(&fs);
     v = vocab_new();
     vocab_add(v, "troops", 6);
@@ -138,6 +139,20 @@ int main(void)
     vocab_row(v, 2)[1] = 0.5;
     struct feat_vec x = feat_vectorize(&fs, v, s, "more troops, more troops to the border", 38);
     CHECK(x.n == 3);
+    int32_t ids[3];
+    double vals[3];
+    for (size_t i = 0; i < x.n && i < 3; i++) {
+        ids[i] = x.id[i];
+        vals[i] = x.val[i];
+        for (size_t j = 0; j < i; j++)
+            CHECK(x.id[j] != x.id[i]);
+    }
+    x = feat_vectorize_sorted(&fs, v, s, "more troops, more troops to the border", 38);
+    CHECK(x.n == 3);
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < x.n; j++)
+            if (x.id[j] == ids[i])
+                CHECK(x.val[j] == vals[i]);
     CHECK(x.n == 3 && x.row[2] == vocab_row(v, 2) && x.row[2][1] == 0.5);
     double norm = 0;
     for (size_t i = 0; i < x.n; i++) {
@@ -150,6 +165,36 @@ int main(void)
     x = feat_vectorize(&fs, v, s, "nothing known", 13);
     CHECK(x.n == 0);
     vocab_free(&v);
+
+    /* counts: 300 words, word i said 1 + i % 4 times, scattered through a
+     * long text, each counted once per occurrence (raw tf, no scaling) */
+    fs.bigrams = 0;
+    fs.tf = FEAT_TF_RAW;
+    fs.idf = fs.nb = fs.l2 = 0;
+    v = vocab_new();
+    char *many = malloc(300 * 4 * 8);
+    size_t mlen = 0;
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof name, "w%d", i);
+        vocab_add(v, name, strlen(name));
+    }
+    for (int round = 0; round < 4; round++)
+        for (int i = 0; i < 300; i++)
+            if (i % 4 >= round)
+                mlen += (size_t)sprintf(many + mlen, "w%d ", (i * 7 + round * 31) % 300);
+    x = feat_vectorize(&fs, v, s, many, mlen);
+    int counts_ok = x.n == 300;
+    for (size_t i = 0; i < x.n; i++) {
+        int w = x.id[i], said = 0;
+        for (int k = 0; k < 300; k++)
+            for (int round = 0; round < 4; round++)
+                said += k % 4 >= round && (k * 7 + round * 31) % 300 == w;
+        counts_ok &= x.val[i] == said;
+    }
+    CHECK(counts_ok);
+    free(many);
+    vocab_free(&v);
+    feat_settings_default(&fs);
 
     /* settings survive the manifest round trip; unknown ones are refused */
     fs.char_min = 2; fs.char_max = 4; fs.tf = FEAT_TF_BINARY; fs.nb = 1; fs.min_df = 2; fs.mnb = 2.5;
