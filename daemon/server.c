@@ -29,6 +29,11 @@
 #define PEEK_ID_MAX 65536           /* bodies up to this size are parsed for a busy reply's id */
 #define MAX_ID 256                  /* ZeroMQ routing ids are at most 255 bytes */
 #define UP_FRAMES 8                 /* frames of an upstream message that are looked at */
+/* While every worker is idle, a request up to this size (a sentence or a
+ * few) is answered by the broker itself: handing it to a worker and back
+ * costs two thread wake-ups, more than scoring a sentence. Under load the
+ * workers take everything, so the front never waits behind scoring. */
+#define QUICK_MAX_BYTES 512
 
 struct worker_id {
     unsigned char id[MAX_ID];
@@ -40,6 +45,7 @@ struct broker {
     void *front, *back;
     struct pending *queue;           /* ring of cap entries */
     size_t cap, head, count;
+    struct answerer *quick;          /* answers small requests while the workers are idle */
     struct worker_id *idle;          /* stack of workers waiting for work */
     size_t nidle, nready;
     int stopping;
@@ -203,6 +209,24 @@ static void submit_or_busy(struct broker *b, struct pending *p)
     pending_close(p);
 }
 
+/* Answers p here when it is small and every worker is idle; returns 0,
+ * p untouched, when it is for a worker. */
+static int answer_quick(struct broker *b, struct pending *p)
+{
+    struct envelope e = front_envelope(&p->route);
+    const char *reply;
+    size_t len;
+
+    if (b->nidle < (size_t)b->srv->conf->workers || zmq_msg_size(&p->body) > QUICK_MAX_BYTES)
+        return 0;
+    reply = answerer_reply(b->quick, zmq_msg_data(&p->body), zmq_msg_size(&p->body), &e, 1, &len);
+    if (!reply)
+        return 0;
+    answer(b, &p->ident, &p->route, reply, len);
+    pending_close(p);
+    return 1;
+}
+
 static void on_front(struct broker *b)
 {
     struct pending p;
@@ -216,7 +240,8 @@ static void on_front(struct broker *b)
         pending_close(&p);
         return;
     case FRONT_OK:
-        submit_or_busy(b, &p);
+        if (!answer_quick(b, &p))
+            submit_or_busy(b, &p);
         return;
     }
 }
@@ -554,6 +579,7 @@ enum server_status server_run(struct server *srv, char *err, size_t errlen)
     b.cap = srv->conf->limits.max_queue + 1;
     b.queue = xcalloc(b.cap, sizeof *b.queue);
     b.idle = xcalloc((size_t)srv->conf->workers, sizeof *b.idle);
+    b.quick = answerer_new(srv);
     threads = xcalloc((size_t)srv->conf->workers, sizeof *threads);
     for (; nthreads < srv->conf->workers; nthreads++)
         if (pthread_create(&threads[nthreads], NULL, worker_main, srv) != 0)
@@ -580,6 +606,7 @@ out:
     free(threads);
     free(b.queue);
     free(b.idle);
+    answerer_free(&b.quick);
     sig_block(0);
     if (b.front)
         zmq_close(b.front);

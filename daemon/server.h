@@ -60,4 +60,18 @@ int server_setup_front(const struct server *srv, void *front, char *const *endpo
 /* The worker thread body; arg is the struct server. */
 void *worker_main(void *arg);
 
+/* What answers requests: each worker thread has one, and the broker keeps
+ * one to answer small requests itself while the workers are idle
+ * (server.c). Caller owns it; free with answerer_free(). */
+struct answerer;
+struct answerer *answerer_new(struct server *srv);
+void answerer_free(struct answerer **a);
+
+/* Answers the request body[0..blen) and records it in the stats (unless
+ * env->internal). Returns the reply, *len bytes owned by a and valid until
+ * its next call; or, with quick_only, NULL for a request that may take
+ * long (a reload), which is then left to a worker, unanswered. */
+const char *answerer_reply(struct answerer *a, const void *body, size_t blen, const struct envelope *env,
+                           int quick_only, size_t *len);
+
 #endif

@@ -16,13 +16,15 @@
 #include <string.h>
 #include <zmq.h>
 
-struct job {
+struct answerer {
     struct server *srv;
     struct score_scratch *scratch;
     struct proto_request req;
     enum proto_code code;       /* outcome, for stats */
     size_t texts;               /* texts classified, for stats */
     struct proto_out out;       /* the reply, its buffer reused from request to request */
+    int quick_only;             /* answering in the broker's thread: leave reloads alone */
+    int deferred;               /* ...and this request was one */
     char err[512];
 };
 
@@ -30,14 +32,14 @@ struct job {
  * after it, rather than held by an idle worker. */
 #define KEEP_REPLY_BYTES (1024 * 1024)
 
-static void fail(struct job *j, enum proto_code code)
+static void fail(struct answerer *j, enum proto_code code)
 {
     j->code = code;
     proto_out_reset(&j->out, KEEP_REPLY_BYTES);
     proto_out_error(&j->out, j->req.id, code, j->err);
 }
 
-static void finish(struct job *j, cJSON *reply)
+static void finish(struct answerer *j, cJSON *reply)
 {
     proto_out_tree(&j->out, reply);
     cJSON_Delete(reply);
@@ -46,7 +48,7 @@ static void finish(struct job *j, cJSON *reply)
 /* Picks the requested models out of set, in the request's order, or all
  * of them in config order. Returns the count, or 0 with j->err filled when
  * a name is unknown. */
-static size_t pick_models(struct job *j, const struct modelset *set, struct doc_model *out)
+static size_t pick_models(struct answerer *j, const struct modelset *set, struct doc_model *out)
 {
     size_t n = 0, len;
 
@@ -81,7 +83,7 @@ static enum proto_code doc_code(enum doc_status st)
     return PROTO_INTERNAL;
 }
 
-static void classify(struct job *j)
+static void classify(struct answerer *j)
 {
     struct modelset *set = registry_acquire(j->srv->models);
     struct doc_model *models = xcalloc(set->n ? set->n : 1, sizeof *models);
@@ -120,7 +122,7 @@ done:
     registry_release(j->srv->models, &set);
 }
 
-static void list_models(struct job *j)
+static void list_models(struct answerer *j)
 {
     struct modelset *set = registry_acquire(j->srv->models);
     cJSON *reply = proto_reply_new(j->req.id);
@@ -148,7 +150,7 @@ static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Reloads the models and, with security, the authorized-keys file named
  * at start-up. Both are read and checked in full before either is swapped
  * in, so a reload changes both or nothing. */
-static void reload(struct job *j, int internal)
+static void reload(struct answerer *j, int internal)
 {
     char why[480], summary[128], keys_note[400] = "";
     const char *keys_path = j->srv->keys ? j->srv->conf->security.authorized_keys : NULL;
@@ -195,7 +197,7 @@ static void reload(struct job *j, int internal)
 }
 
 /* Answers one request body into j->out. */
-static void handle(struct job *j, const char *body, size_t blen, const struct envelope *env)
+static void handle(struct answerer *j, const char *body, size_t blen, const struct envelope *env)
 {
     const struct conf_limits *cl = &j->srv->conf->limits;
     struct proto_limits lim = { cl->max_message_bytes, cl->max_texts, cl->max_text_bytes, cl->max_json_depth };
@@ -212,6 +214,10 @@ static void handle(struct job *j, const char *body, size_t blen, const struct en
         log_warn("refused %s from %s: the key has no admin role", op, env->user[0] ? env->user : "?");
         snprintf(j->err, sizeof j->err, "the %s op needs a key with the admin role", op);
         fail(j, PROTO_FORBIDDEN);
+        return;
+    }
+    if (j->quick_only && j->req.op == PROTO_OP_RELOAD) {
+        j->deferred = 1;
         return;
     }
     switch (j->req.op) {
@@ -268,27 +274,66 @@ static int recv_job(void *sock, zmq_msg_t *f)
     return n;
 }
 
+struct answerer *answerer_new(struct server *srv)
+{
+    struct answerer *j = xcalloc(1, sizeof *j);
+    j->srv = srv;
+    j->scratch = score_scratch_new();
+    return j;
+}
+
+void answerer_free(struct answerer **jp)
+{
+    struct answerer *j = jp ? *jp : NULL;
+    if (!j)
+        return;
+    proto_out_free(&j->out);
+    score_scratch_free(&j->scratch);
+    free(j);
+    *jp = NULL;
+}
+
+const char *answerer_reply(struct answerer *j, const void *body, size_t blen, const struct envelope *env,
+                       int quick_only, size_t *len)
+{
+    j->code = PROTO_OK;
+    j->texts = 0;
+    j->err[0] = '\0';
+    j->quick_only = quick_only;
+    j->deferred = 0;
+    proto_out_reset(&j->out, KEEP_REPLY_BYTES);
+    handle(j, body, blen, env);
+    proto_request_clear(&j->req);
+    if (j->deferred)
+        return NULL;
+    if (!env->internal)
+        stats_record(j->srv->stats, j->code, j->texts, stats_now_ns() - env->arrival_ns);
+    if (j->code != PROTO_OK)
+        log_debug("request failed: %s: %s", proto_code_name(j->code), j->err);
+    *len = j->out.len;
+    return j->out.s;
+}
+
 void *worker_main(void *arg)
 {
     struct server *srv = arg;
     void *sock = zmq_socket(srv->ctx, ZMQ_REQ);
-    struct job j;
+    struct answerer *j;
     int linger = 0;
 
-    memset(&j, 0, sizeof j);
-    j.srv = srv;
-    j.scratch = score_scratch_new();
     if (!sock) {
         log_error("worker: zmq_socket: %s", zmq_strerror(errno));
-        score_scratch_free(&j.scratch);
         return NULL;
     }
+    j = answerer_new(srv);
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     if (zmq_connect(sock, SERVER_BACKEND) < 0 || zmq_send(sock, "READY", 5, 0) < 0)
         goto out;
     for (;;) {
         zmq_msg_t f[3];
         struct envelope env;
+        const char *reply;
+        size_t len;
         int n = recv_job(sock, f);
 
         if (n < 0)
@@ -300,19 +345,10 @@ void *worker_main(void *arg)
             break;
         }
         memcpy(&env, zmq_msg_data(&f[1]), sizeof env);
-        j.code = PROTO_OK;
-        j.texts = 0;
-        j.err[0] = '\0';
-        proto_out_reset(&j.out, KEEP_REPLY_BYTES);
-        handle(&j, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), &env);
-        proto_request_clear(&j.req);
+        reply = answerer_reply(j, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), &env, 0, &len);
         zmq_msg_close(&f[2]);
-        if (!env.internal)
-            stats_record(srv->stats, j.code, j.texts, stats_now_ns() - env.arrival_ns);
-        if (j.code != PROTO_OK)
-            log_debug("request failed: %s: %s", proto_code_name(j.code), j.err);
         if (zmq_msg_send(&f[0], sock, ZMQ_SNDMORE) < 0 || zmq_msg_send(&f[1], sock, ZMQ_SNDMORE) < 0 ||
-            zmq_send(sock, j.out.s, j.out.len, 0) < 0) {
+            zmq_send(sock, reply, len, 0) < 0) {
             zmq_msg_close(&f[0]);
             zmq_msg_close(&f[1]);
             break;
@@ -320,7 +356,6 @@ void *worker_main(void *arg)
     }
 out:
     zmq_close(sock);
-    proto_out_free(&j.out);
-    score_scratch_free(&j.scratch);
+    answerer_free(&j);
     return NULL;
 }
