@@ -15,6 +15,11 @@ scores are predict_proba for a probability model and otherwise a softmax
 of the decision values, so that they sum to 1 as stanced's do.
 {"op":"ping"} is answered {"id":null,"ok":true,"version":1}. The server
 exits on SIGTERM/SIGINT, or by itself after --max-seconds.
+
+With --echo (no --model) it answers every request at once with
+{"id":..,"results":[]}, reading nothing of the body but the id that
+`stance bench` puts first: the round trip of ZeroMQ and Python with no work
+behind it, the floor under any server's 1-client figure.
 """
 
 import argparse
@@ -31,18 +36,22 @@ import zmq
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--endpoint", required=True)
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model")
+    ap.add_argument("--echo", action="store_true")
     ap.add_argument("--name", default="stance")
     ap.add_argument("--max-seconds", type=float, default=900)
     a = ap.parse_args()
     if not a.endpoint.startswith("tcp://127.0.0.1:"):
         sys.exit("peer_server.py: loopback endpoints only")
 
-    with open(a.model, "rb") as f:
-        pipe = pickle.load(f)
-    clf = pipe.named_steps["clf"]
-    labels = [str(c) for c in clf.classes_]
-    proba = bool(getattr(clf, "probability", False))
+    if not a.echo and not a.model:
+        sys.exit("peer_server.py: --model or --echo")
+    if not a.echo:
+        with open(a.model, "rb") as f:
+            pipe = pickle.load(f)
+        clf = pipe.named_steps["clf"]
+        labels = [str(c) for c in clf.classes_]
+        proba = bool(getattr(clf, "probability", False))
 
     def score(texts):
         if proba:
@@ -80,6 +89,13 @@ def main():
             return {"id": rid, "error": {"code": "empty_text", "message": "empty text"}}
         return {"id": rid, "results": score(texts)}
 
+    def reply_to(body):
+        if a.echo and body.startswith(b'{"id":'):
+            end = body.find(b",", 6)
+            if end > 6:
+                return b'{"id":' + body[6:end] + b',"results":[]}'
+        return json.dumps(handle(body), separators=(",", ":")).encode()
+
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
@@ -99,8 +115,7 @@ def main():
             env, body = frames[:1], frames[1]
         else:
             continue
-        reply = json.dumps(handle(body), separators=(",", ":")).encode()
-        sock.send_multipart(env + [reply])
+        sock.send_multipart(env + [reply_to(body)])
     sock.close(0)
     ctx.term()
 

@@ -248,6 +248,16 @@ def main():
                      nr, "; ".join("%s %s / %s" % (case, ", ".join(num(x) for x in rounds.get(("ours", case), [])),
                                                    ", ".join(num(x) for x in rounds.get(("peer", case), [])))
                                    for case in ("c1", "c4", "c16", "batch100"))))
+    floor = d.get(("echo", "c1"), {}).get("requests_per_s")
+    if floor:
+        ours_c1 = d.get(("ours", "c1"), {}).get("requests_per_s")
+        peer_c1 = d.get(("peer", "c1"), {}).get("requests_per_s")
+        L.append("- Transport floor, 1 client: `peer_server.py --echo`, the same pyzmq loop answering "
+                 "at once with no work, %s req/s (best round; all: %s). stanced reaches %s of it; a "
+                 "server that did nothing at all would be %s the peer." % (
+                     num(floor), ", ".join(num(x) for x in rounds.get(("echo", "c1"), [])),
+                     "%.0f%%" % (100 * ours_c1 / floor) if ours_c1 else "n/a",
+                     rfmt(ratio(floor, peer_c1))))
     L.append("- Peer: bench/peer_server.py, one Python thread, pyzmq ROUTER + the LinearSVC "
              "pipeline above (softmax of decision values as scores). Requests: %s per stanced "
              "run, %s per peer run; batches of 100: %s and %s." % (

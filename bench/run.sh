@@ -138,19 +138,23 @@ EOF
     return 1
 }
 
-# start_peer: the pyzmq + scikit-learn server; sets EP, SPID.
+# start_peer [--echo]: the pyzmq + scikit-learn server, or with --echo the
+# same loop answering at once with no work; sets EP, SPID.
 start_peer() {
+    _serve="--model $OUT/sk_linearsvc.pkl" _log=peer
+    [ "${1:-}" = --echo ] && _serve=--echo _log=echo
     for _try in 1 2 3; do
         EP="tcp://127.0.0.1:$($PY bench/util.py port)"
-        $PY bench/peer_server.py --endpoint "$EP" --model "$OUT/sk_linearsvc.pkl" \
-            --max-seconds 900 >/dev/null 2>"$OUT/peer.log" &
+        # shellcheck disable=SC2086
+        $PY bench/peer_server.py --endpoint "$EP" $_serve \
+            --max-seconds 900 >/dev/null 2>"$OUT/$_log.log" &
         SPID=$!
         PIDS="$PIDS $SPID"
         wait_ping "$EP" "$SPID" && return 0
         stop_pid "$SPID"
     done
-    say "peer server did not start; its log:"
-    cat "$OUT/peer.log" >&2
+    say "peer server ($_log) did not start; its log:"
+    cat "$OUT/$_log.log" >&2
     return 1
 }
 
@@ -276,6 +280,10 @@ fi
 if [ -f "$OUT/sk_linearsvc.pkl" ] && start_peer; then
     PEER_EP=$EP PEER_PID=$SPID
 fi
+ECHO_EP="" ECHO_PID=""
+if start_peer --echo; then
+    ECHO_EP=$EP ECHO_PID=$SPID
+fi
 # warm-up, not recorded
 [ -n "$OURS_EP" ] && quiet timeout -k 5 60 "$BIN/stance" bench --endpoint "$OURS_EP" -c 2 -n 2000 \
     --no-split --file "$OUT/sentences.txt"
@@ -295,6 +303,8 @@ while [ "$ROUND" -le "$ROUNDS" ]; do
     for c in 1 4 16; do
         both "c$c" "$REQ" "$PEER_REQ" -c "$c" --batch 1 --no-split --file "$OUT/sentences.txt"
     done
+    [ -n "$ECHO_EP" ] && { EP=$ECHO_EP SPID=$ECHO_PID; bench echo c1 -n "$REQ" -c 1 --batch 1 --no-split \
+        --file "$OUT/sentences.txt"; }
     # About a second a side: a quarter-second run (REQ / 40 requests) read
     # connection set-up and cold caches as much as throughput.
     both batch100 $((REQ / 10)) $((PEER_REQ / 20)) -c 4 --batch 100 --no-split --file "$OUT/sentences.txt"
@@ -322,6 +332,7 @@ if [ -n "$PEER_PID" ]; then
     hwm peer_after_load
     stop_pid "$PEER_PID"
 fi
+[ -n "$ECHO_PID" ] && stop_pid "$ECHO_PID"
 
 # ---- 4. peak memory with both bundled models ----
 if [ -n "$SENT_DIR" ]; then
