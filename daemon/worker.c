@@ -7,6 +7,7 @@
 #include "server.h"
 #include "log.h"
 #include "proto.h"
+#include "text.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -61,7 +62,8 @@ static size_t pick_models(struct answerer *j, const struct modelset *set, struct
         for (k = 0; k < set->n && strcmp(set->models[k].name, j->req.models[i]) != 0; k++)
             ;
         if (k == set->n) {
-            len = (size_t)snprintf(j->err, sizeof j->err, "unknown model \"%.64s\"; loaded:", j->req.models[i]);
+            len = (size_t)snprintf(j->err, sizeof j->err, "unknown model \"%.*s\"; loaded:",
+                                   (int)text_prefix_len(j->req.models[i], 64), j->req.models[i]);
             for (k = 0; k < set->n && len < sizeof j->err; k++)
                 len += (size_t)snprintf(j->err + len, sizeof j->err - len, " %s", set->models[k].name);
             return 0;

@@ -66,6 +66,16 @@ size_t text_char_count(const char *s, size_t len)
     return n;
 }
 
+size_t text_prefix_len(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 1);
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
 /* Folds that NFKC does not do but a reader would: all quotation marks and
  * apostrophes become ASCII ones, all dashes and minus signs a hyphen. */
 static utf8proc_int32_t fold_typography(utf8proc_int32_t cp, void *unused)

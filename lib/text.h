@@ -32,6 +32,11 @@ static inline size_t text_decode(const char *s, size_t len, size_t i, int32_t *c
 /* Number of code points in the valid UTF-8 string s[0..len). */
 size_t text_char_count(const char *s, size_t len);
 
+/* The length of the longest prefix of the valid UTF-8 string s that is at
+ * most max bytes and ends between code points: for quoting a bounded piece
+ * of a name in a message that must stay valid UTF-8. */
+size_t text_prefix_len(const char *s, size_t max);
+
 /* NFKC, case folding, and typographic folding (curly quotes and
  * apostrophes to ASCII, dashes to '-', ellipsis to "...", Unicode spaces to
  * ' '). On success returns 0 and sets *out to a NUL-terminated string the

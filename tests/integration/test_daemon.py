@@ -171,6 +171,10 @@ class BadInput(harness.DaemonCase):
     def test_unknown_model(self):
         r = self.check({"id": 1, "text": "Talks resume.", "models": ["nope"]}, "unknown_model", 1)
         self.assertIn("nope", r["error"]["message"])
+        # a long name is cut between characters, and the loaded models still follow
+        name = "a" + "é" * 40
+        r = self.check({"id": 1, "text": "Talks resume.", "models": [name]}, "unknown_model", 1)
+        self.assertIn('"a%s"; loaded: stance' % ("é" * 31), r["error"]["message"])
 
     def test_unknown_op(self):
         self.check({"id": 1, "op": "dance"}, "unknown_op", 1)

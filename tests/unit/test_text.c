@@ -90,6 +90,20 @@ static void test_offsets(void)
     }
 }
 
+/* Prefixes end between code points: a cut inside “ backs off to before it. */
+static void test_prefixes(void)
+{
+    CHECK(text_prefix_len("abc", 5) == 3);
+    CHECK(text_prefix_len("abc", 3) == 3);
+    CHECK(text_prefix_len("abc", 2) == 2);
+    CHECK(text_prefix_len("a\xe2\x80\x9c", 1) == 1);
+    CHECK(text_prefix_len("a\xe2\x80\x9c", 2) == 1);
+    CHECK(text_prefix_len("a\xe2\x80\x9c", 3) == 1);
+    CHECK(text_prefix_len("a\xe2\x80\x9c", 4) == 4);
+    CHECK(text_prefix_len("a\xe2\x80\x9c" "b", 4) == 4);
+    CHECK(text_prefix_len("\xe2\x80\x9c", 2) == 0);
+}
+
 int main(void)
 {
     size_t bad = 0;
@@ -151,5 +165,6 @@ int main(void)
     free(buf);
     test_swar();
     test_offsets();
+    test_prefixes();
     return check_report("test_text");
 }
