@@ -252,9 +252,9 @@ def main():
     if floor:
         ours_c1 = d.get(("ours", "c1"), {}).get("requests_per_s")
         peer_c1 = d.get(("peer", "c1"), {}).get("requests_per_s")
-        L.append("- Transport floor, 1 client: `peer_server.py --echo`, the same pyzmq loop answering "
+        L.append("- Transport floor, 1 client: `peer_server.py --echo`, the peer's pyzmq loop answering "
                  "at once with no work, %s req/s (best round; all: %s). stanced reaches %s of it; a "
-                 "server that did nothing at all would be %s the peer." % (
+                 "Python server that did nothing at all would be %s the peer." % (
                      num(floor), ", ".join(num(x) for x in rounds.get(("echo", "c1"), [])),
                      "%.0f%%" % (100 * ours_c1 / floor) if ours_c1 else "n/a",
                      rfmt(ratio(floor, peer_c1))))
