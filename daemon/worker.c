@@ -33,39 +33,39 @@ struct answerer {
  * after it, rather than held by an idle worker. */
 #define KEEP_REPLY_BYTES (1024 * 1024)
 
-static void fail(struct answerer *j, enum proto_code code)
+static void fail(struct answerer *a, enum proto_code code)
 {
-    j->code = code;
-    proto_out_reset(&j->out, KEEP_REPLY_BYTES);
-    proto_out_error(&j->out, j->req.id, code, j->err);
+    a->code = code;
+    proto_out_reset(&a->out, KEEP_REPLY_BYTES);
+    proto_out_error(&a->out, a->req.id, code, a->err);
 }
 
-static void finish(struct answerer *j, cJSON *reply)
+static void finish(struct answerer *a, cJSON *reply)
 {
-    proto_out_tree(&j->out, reply);
+    proto_out_tree(&a->out, reply);
     cJSON_Delete(reply);
 }
 
 /* Picks the requested models out of set, in the request's order, or all
- * of them in config order. Returns the count, or 0 with j->err filled when
+ * of them in config order. Returns the count, or 0 with a->err filled when
  * a name is unknown. */
-static size_t pick_models(struct answerer *j, const struct modelset *set, struct doc_model *out)
+static size_t pick_models(struct answerer *a, const struct modelset *set, struct doc_model *out)
 {
     size_t n = 0, len;
 
-    if (!j->req.models) {
+    if (!a->req.models) {
         memcpy(out, set->models, set->n * sizeof *out);
         return set->n;
     }
-    for (size_t i = 0; i < j->req.nmodels; i++) {
+    for (size_t i = 0; i < a->req.nmodels; i++) {
         size_t k;
-        for (k = 0; k < set->n && strcmp(set->models[k].name, j->req.models[i]) != 0; k++)
+        for (k = 0; k < set->n && strcmp(set->models[k].name, a->req.models[i]) != 0; k++)
             ;
         if (k == set->n) {
-            len = (size_t)snprintf(j->err, sizeof j->err, "unknown model \"%.*s\"; loaded:",
-                                   (int)text_prefix_len(j->req.models[i], 64), j->req.models[i]);
-            for (k = 0; k < set->n && len < sizeof j->err; k++)
-                len += (size_t)snprintf(j->err + len, sizeof j->err - len, " %s", set->models[k].name);
+            len = (size_t)snprintf(a->err, sizeof a->err, "unknown model \"%.*s\"; loaded:",
+                                   (int)text_prefix_len(a->req.models[i], 64), a->req.models[i]);
+            for (k = 0; k < set->n && len < sizeof a->err; k++)
+                len += (size_t)snprintf(a->err + len, sizeof a->err - len, " %s", set->models[k].name);
             return 0;
         }
         out[n++] = set->models[k];
@@ -85,49 +85,49 @@ static enum proto_code doc_code(enum doc_status st)
     return PROTO_INTERNAL;
 }
 
-static void classify(struct answerer *j)
+static void classify(struct answerer *a)
 {
-    struct modelset *set = registry_acquire(j->srv->models);
+    struct modelset *set = registry_acquire(a->srv->models);
     struct doc_model *models = xcalloc(set->n ? set->n : 1, sizeof *models);
-    struct doc_options opt = { j->req.split, j->req.explain, j->srv->conf->limits.max_sentences };
-    size_t nmodels = pick_models(j, set, models);
+    struct doc_options opt = { a->req.split, a->req.explain, a->srv->conf->limits.max_sentences };
+    size_t nmodels = pick_models(a, set, models);
 
     if (nmodels == 0) {
-        fail(j, PROTO_UNKNOWN_MODEL);
+        fail(a, PROTO_UNKNOWN_MODEL);
         goto done;
     }
-    proto_out_results_begin(&j->out, j->req.id);
-    for (size_t i = 0; i < j->req.ntexts; i++) {
+    proto_out_results_begin(&a->out, a->req.id);
+    for (size_t i = 0; i < a->req.ntexts; i++) {
         struct doc_result *d;
         char why[400];
-        enum doc_status st = doc_analyze(j->req.texts[i], j->req.lens[i], models, nmodels,
-                                         &opt, j->scratch, &d, why, sizeof why);
+        enum doc_status st = doc_analyze(a->req.texts[i], a->req.lens[i], models, nmodels,
+                                         &opt, a->scratch, &d, why, sizeof why);
         if (st != DOC_OK) {
-            if (j->req.batch)
-                snprintf(j->err, sizeof j->err, "texts[%zu]: %s", i, why);
+            if (a->req.batch)
+                snprintf(a->err, sizeof a->err, "texts[%zu]: %s", i, why);
             else
-                snprintf(j->err, sizeof j->err, "%s", why);
+                snprintf(a->err, sizeof a->err, "%s", why);
             if (st == DOC_FAILED)
                 log_error("internal: scoring failed: %s", why);
-            fail(j, doc_code(st));
+            fail(a, doc_code(st));
             goto done;
         }
         /* The sentence budget is per request, shared by its texts. */
         opt.max_sentences -= d->split ? d->nunits : 0;
-        proto_out_doc(&j->out, d);
+        proto_out_doc(&a->out, d);
         doc_free(&d);
     }
-    proto_out_results_end(&j->out);
-    j->texts = j->req.ntexts;
+    proto_out_results_end(&a->out);
+    a->texts = a->req.ntexts;
 done:
     free(models);
-    registry_release(j->srv->models, &set);
+    registry_release(a->srv->models, &set);
 }
 
-static void list_models(struct answerer *j)
+static void list_models(struct answerer *a)
 {
-    struct modelset *set = registry_acquire(j->srv->models);
-    cJSON *reply = proto_reply_new(j->req.id);
+    struct modelset *set = registry_acquire(a->srv->models);
+    cJSON *reply = proto_reply_new(a->req.id);
     cJSON *arr = cJSON_AddArrayToObject(reply, "models");
 
     for (size_t i = 0; i < set->n; i++) {
@@ -141,8 +141,8 @@ static void list_models(struct answerer *j)
         cJSON_AddItemToArray(arr, d);
     }
     cJSON_AddNumberToObject(reply, "generation", (double)set->generation);
-    finish(j, reply);
-    registry_release(j->srv->models, &set);
+    finish(a, reply);
+    registry_release(a->srv->models, &set);
 }
 
 /* Two reloads at once could otherwise each swap in what they read, the
@@ -152,10 +152,10 @@ static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Reloads the models and, with security, the authorized-keys file named
  * at start-up. Both are read and checked in full before either is swapped
  * in, so a reload changes both or nothing. */
-static void reload(struct answerer *j, int internal)
+static void reload(struct answerer *a, int internal)
 {
     char why[480], summary[128], keys_note[400] = "";
-    const char *keys_path = j->srv->keys ? j->srv->conf->security.authorized_keys : NULL;
+    const char *keys_path = a->srv->keys ? a->srv->conf->security.authorized_keys : NULL;
     struct conf *c;
     struct keyring *keys = NULL;
     struct modelset *set;
@@ -164,29 +164,29 @@ static void reload(struct answerer *j, int internal)
     int ok;
 
     pthread_mutex_lock(&reload_lock);
-    c = conf_load(j->srv->conf->path, why, sizeof why);
+    c = conf_load(a->srv->conf->path, why, sizeof why);
     ok = c && (!keys_path || (keys = keyring_load(keys_path, why, sizeof why))) &&
-         registry_reload(j->srv->models, c, why, sizeof why) == 0;
+         registry_reload(a->srv->models, c, why, sizeof why) == 0;
     if (ok && keys) {
         nkeys = keys->n;
         keyring_summary(keys, summary, sizeof summary);
         snprintf(keys_note, sizeof keys_note, " and %s from %s", summary, keys_path);
-        zap_keys_swap(j->srv->keys, &keys);
+        zap_keys_swap(a->srv->keys, &keys);
     }
     pthread_mutex_unlock(&reload_lock);
     keyring_free(&keys);
     conf_free(&c);
     if (!ok) {
         log_error("reload failed, the old models%s stay in force: %s", keys_path ? " and keys" : "", why);
-        snprintf(j->err, sizeof j->err, "%s", why);
-        fail(j, PROTO_RELOAD_FAILED);
+        snprintf(a->err, sizeof a->err, "%s", why);
+        fail(a, PROTO_RELOAD_FAILED);
         return;
     }
-    stats_reloaded(j->srv->stats);
-    set = registry_acquire(j->srv->models);
+    stats_reloaded(a->srv->stats);
+    set = registry_acquire(a->srv->models);
     log_info("reloaded %zu model%s (generation %lu)%s%s", set->n, set->n == 1 ? "" : "s",
              set->generation, keys_note, internal ? " on SIGHUP" : "");
-    reply = proto_reply_new(j->req.id);
+    reply = proto_reply_new(a->req.id);
     cJSON_AddBoolToObject(reply, "ok", 1);
     names = cJSON_AddArrayToObject(reply, "models");
     for (size_t i = 0; i < set->n; i++)
@@ -194,58 +194,58 @@ static void reload(struct answerer *j, int internal)
     cJSON_AddNumberToObject(reply, "generation", (double)set->generation);
     if (keys_path)
         cJSON_AddNumberToObject(reply, "authorized_keys", (double)nkeys);
-    registry_release(j->srv->models, &set);
-    finish(j, reply);
+    registry_release(a->srv->models, &set);
+    finish(a, reply);
 }
 
-/* Answers one request body into j->out. */
-static void handle(struct answerer *j, const char *body, size_t blen, const struct envelope *env)
+/* Answers one request body into a->out. */
+static void handle(struct answerer *a, const char *body, size_t blen, const struct envelope *env)
 {
-    const struct conf_limits *cl = &j->srv->conf->limits;
+    const struct conf_limits *cl = &a->srv->conf->limits;
     struct proto_limits lim = { cl->max_message_bytes, cl->max_texts, cl->max_text_bytes, cl->max_json_depth };
-    enum proto_code code = proto_parse(body, blen, &lim, &j->req, j->err, sizeof j->err);
+    enum proto_code code = proto_parse(body, blen, &lim, &a->req, a->err, sizeof a->err);
     int internal = env->internal;
     cJSON *reply;
 
     if (code != PROTO_OK) {
-        fail(j, code);
+        fail(a, code);
         return;
     }
-    if ((j->req.op == PROTO_OP_STATS || j->req.op == PROTO_OP_RELOAD) && !env->admin && !internal) {
-        const char *op = j->req.op == PROTO_OP_STATS ? "stats" : "reload";
+    if ((a->req.op == PROTO_OP_STATS || a->req.op == PROTO_OP_RELOAD) && !env->admin && !internal) {
+        const char *op = a->req.op == PROTO_OP_STATS ? "stats" : "reload";
         log_warn("refused %s from %s: the key has no admin role", op, env->user[0] ? env->user : "?");
-        snprintf(j->err, sizeof j->err, "the %s op needs a key with the admin role", op);
-        fail(j, PROTO_FORBIDDEN);
+        snprintf(a->err, sizeof a->err, "the %s op needs a key with the admin role", op);
+        fail(a, PROTO_FORBIDDEN);
         return;
     }
-    if (j->quick_only && j->req.op == PROTO_OP_RELOAD) {
-        j->deferred = 1;
+    if (a->quick_only && a->req.op == PROTO_OP_RELOAD) {
+        a->deferred = 1;
         return;
     }
-    switch (j->req.op) {
+    switch (a->req.op) {
     case PROTO_OP_CLASSIFY:
-        classify(j);
+        classify(a);
         return;
     case PROTO_OP_PING:
-        reply = proto_reply_new(j->req.id);
+        reply = proto_reply_new(a->req.id);
         cJSON_AddBoolToObject(reply, "ok", 1);
         cJSON_AddNumberToObject(reply, "version", PROTO_VERSION);
-        finish(j, reply);
+        finish(a, reply);
         return;
     case PROTO_OP_MODELS:
-        list_models(j);
+        list_models(a);
         return;
     case PROTO_OP_STATS:
-        reply = proto_reply_new(j->req.id);
-        cJSON_AddItemToObject(reply, "stats", stats_render(j->srv->stats));
-        finish(j, reply);
+        reply = proto_reply_new(a->req.id);
+        cJSON_AddItemToObject(reply, "stats", stats_render(a->srv->stats));
+        finish(a, reply);
         return;
     case PROTO_OP_RELOAD:
-        reload(j, internal);
+        reload(a, internal);
         return;
     }
-    snprintf(j->err, sizeof j->err, "unhandled op");
-    fail(j, PROTO_INTERNAL);
+    snprintf(a->err, sizeof a->err, "unhandled op");
+    fail(a, PROTO_INTERNAL);
 }
 
 /* Receives one message of up to 3 frames from the broker. Returns the
@@ -278,56 +278,56 @@ static int recv_job(void *sock, zmq_msg_t *f)
 
 struct answerer *answerer_new(struct server *srv)
 {
-    struct answerer *j = xcalloc(1, sizeof *j);
-    j->srv = srv;
-    j->scratch = score_scratch_new();
-    return j;
+    struct answerer *a = xcalloc(1, sizeof *a);
+    a->srv = srv;
+    a->scratch = score_scratch_new();
+    return a;
 }
 
-void answerer_free(struct answerer **jp)
+void answerer_free(struct answerer **ap)
 {
-    struct answerer *j = jp ? *jp : NULL;
-    if (!j)
+    struct answerer *a = ap ? *ap : NULL;
+    if (!a)
         return;
-    proto_out_free(&j->out);
-    score_scratch_free(&j->scratch);
-    free(j);
-    *jp = NULL;
+    proto_out_free(&a->out);
+    score_scratch_free(&a->scratch);
+    free(a);
+    *ap = NULL;
 }
 
-const char *answerer_reply(struct answerer *j, const void *body, size_t blen, const struct envelope *env,
-                       int quick_only, size_t *len)
+const char *answerer_reply(struct answerer *a, const void *body, size_t blen, const struct envelope *env,
+                           int quick_only, size_t *len)
 {
-    j->code = PROTO_OK;
-    j->texts = 0;
-    j->err[0] = '\0';
-    j->quick_only = quick_only;
-    j->deferred = 0;
-    proto_out_reset(&j->out, KEEP_REPLY_BYTES);
-    handle(j, body, blen, env);
-    proto_request_clear(&j->req);
-    if (j->deferred)
+    a->code = PROTO_OK;
+    a->texts = 0;
+    a->err[0] = '\0';
+    a->quick_only = quick_only;
+    a->deferred = 0;
+    proto_out_reset(&a->out, KEEP_REPLY_BYTES);
+    handle(a, body, blen, env);
+    proto_request_clear(&a->req);
+    if (a->deferred)
         return NULL;
     if (!env->internal)
-        stats_record(j->srv->stats, j->code, j->texts, stats_now_ns() - env->arrival_ns);
-    if (j->code != PROTO_OK)
-        log_debug("request failed: %s: %s", proto_code_name(j->code), j->err);
-    *len = j->out.len;
-    return j->out.s;
+        stats_record(a->srv->stats, a->code, a->texts, stats_now_ns() - env->arrival_ns);
+    if (a->code != PROTO_OK)
+        log_debug("request failed: %s: %s", proto_code_name(a->code), a->err);
+    *len = a->out.len;
+    return a->out.s;
 }
 
 void *worker_main(void *arg)
 {
     struct server *srv = arg;
     void *sock = zmq_socket(srv->ctx, ZMQ_REQ);
-    struct answerer *j;
+    struct answerer *a;
     int linger = 0;
 
     if (!sock) {
         log_error("worker: zmq_socket: %s", zmq_strerror(errno));
         return NULL;
     }
-    j = answerer_new(srv);
+    a = answerer_new(srv);
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     if (zmq_connect(sock, SERVER_BACKEND) < 0 || zmq_send(sock, "READY", 5, 0) < 0)
         goto out;
@@ -347,7 +347,7 @@ void *worker_main(void *arg)
             break;
         }
         memcpy(&env, zmq_msg_data(&f[1]), sizeof env);
-        reply = answerer_reply(j, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), &env, 0, &len);
+        reply = answerer_reply(a, zmq_msg_data(&f[2]), zmq_msg_size(&f[2]), &env, 0, &len);
         zmq_msg_close(&f[2]);
         if (zmq_msg_send(&f[0], sock, ZMQ_SNDMORE) < 0 || zmq_msg_send(&f[1], sock, ZMQ_SNDMORE) < 0 ||
             zmq_send(sock, reply, len, 0) < 0) {
@@ -358,6 +358,6 @@ void *worker_main(void *arg)
     }
 out:
     zmq_close(sock);
-    answerer_free(&j);
+    answerer_free(&a);
     return NULL;
 }

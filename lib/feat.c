@@ -775,10 +775,10 @@ void feat_each(const struct feat_settings *fs, struct feat_scratch *s,
 static size_t count_ids(struct feat_scratch *s, size_t n)
 {
     size_t size = 64, m = 0;
-    unsigned shift = 26;
+    unsigned bits = 6;
     while (size < 2 * n) {
         size *= 2;
-        shift--;
+        bits++;
     }
     if (s->seen_cap < size) {
         s->seen_cap = size;
@@ -787,7 +787,7 @@ static size_t count_ids(struct feat_scratch *s, size_t n)
     memset(s->seen, 0xff, size * sizeof *s->seen);
     for (size_t i = 0; i < n; i++) {
         int32_t id = s->ids[i];
-        size_t h = ((uint32_t)id * 0x9e3779b1u) >> shift;
+        size_t h = (size_t)(((uint64_t)(uint32_t)id * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
         while (s->seen[h] >= 0 && s->ids[s->seen[h]] != id)
             h = (h + 1) & (size - 1);
         if (s->seen[h] >= 0) {
