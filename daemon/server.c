@@ -213,12 +213,13 @@ static void submit_or_busy(struct broker *b, struct pending *p)
  * p untouched, when it is for a worker. */
 static int answer_quick(struct broker *b, struct pending *p)
 {
-    struct envelope e = front_envelope(&p->route);
+    struct envelope e;
     const char *reply;
     size_t len;
 
     if (b->nidle < (size_t)b->srv->conf->workers || zmq_msg_size(&p->body) > QUICK_MAX_BYTES)
         return 0;
+    e = front_envelope(&p->route);
     reply = answerer_reply(b->quick, zmq_msg_data(&p->body), zmq_msg_size(&p->body), &e, 1, &len);
     if (!reply)
         return 0;

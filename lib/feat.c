@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <svm.h>
 
 #define FEAT_MAX 128  /* longer features are cut: no real n-gram is this long */
 
@@ -627,14 +628,6 @@ struct feat_scratch {
     size_t ids_n, ids_cap;
     int32_t *seen;       /* count_ids' table: id -> entry, -1 empty */
     size_t seen_cap;
-    struct feat_entry *sorted;  /* feat_vectorize_sorted's working copy */
-    size_t sorted_cap;
-};
-
-struct feat_entry {
-    int32_t id;
-    double val;
-    const double *row;
 };
 
 struct feat_scratch *feat_scratch_new(void)
@@ -648,7 +641,7 @@ void feat_scratch_free(struct feat_scratch **sp)
     if (!s)
         return;
     free(s->tok); free(s->f); free(s->buf); free(s->ids); free(s->vals); free(s->rows);
-    free(s->seen); free(s->sorted);
+    free(s->seen);
     free(s);
     *sp = NULL;
 }
@@ -887,28 +880,17 @@ struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct voca
     return (struct feat_vec){ s->ids, s->vals, s->rows, n };
 }
 
-static int by_id(const void *a, const void *b)
+static int by_index(const void *a, const void *b)
 {
-    int32_t x = ((const struct feat_entry *)a)->id, y = ((const struct feat_entry *)b)->id;
+    int x = ((const struct svm_node *)a)->index, y = ((const struct svm_node *)b)->index;
     return (x > y) - (x < y);
 }
 
-struct feat_vec feat_vectorize_sorted(const struct feat_settings *fs, const struct vocab *v,
-                                      struct feat_scratch *s, const char *norm, size_t len)
+void feat_vec_nodes(const struct feat_vec *v, struct svm_node *out)
 {
-    struct feat_vec x = feat_vectorize(fs, v, s, norm, len);
-    if (s->sorted_cap < x.n) {
-        s->sorted_cap = x.n + 64;
-        s->sorted = xrealloc(s->sorted, s->sorted_cap * sizeof *s->sorted);
-    }
-    for (size_t i = 0; i < x.n; i++)
-        s->sorted[i] = (struct feat_entry){ s->ids[i], s->vals[i], s->rows[i] };
-    if (x.n > 1)
-        qsort(s->sorted, x.n, sizeof *s->sorted, by_id);
-    for (size_t i = 0; i < x.n; i++) {
-        s->ids[i] = s->sorted[i].id;
-        s->vals[i] = s->sorted[i].val;
-        s->rows[i] = s->sorted[i].row;
-    }
-    return x;
+    for (size_t i = 0; i < v->n; i++)
+        out[i] = (struct svm_node){ v->id[i] + 1, v->val[i] };
+    if (v->n > 1)
+        qsort(out, v->n, sizeof *out, by_index);
+    out[v->n].index = -1;
 }

@@ -125,13 +125,14 @@ struct feat_vec {
 
 /* Vectorises norm[0..len) against vocab: features not in it are ignored.
  * The ids come in no promised order (a dot product needs none; see
- * feat_vectorize_sorted). The vector lives in s and is valid until the
- * next call with s. */
+ * feat_vec_nodes). The vector lives in s and is valid until the next call
+ * with s. */
 struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct vocab *v,
                                struct feat_scratch *s, const char *norm, size_t len);
 
-/* The same vector with its ids ascending, as libsvm's nodes must be. */
-struct feat_vec feat_vectorize_sorted(const struct feat_settings *fs, const struct vocab *v,
-                                      struct feat_scratch *s, const char *norm, size_t len);
+/* Writes v as libsvm's nodes into out, which has room for v->n + 1: index
+ * id + 1, ascending as libsvm requires, then the index -1 that ends them. */
+struct svm_node;
+void feat_vec_nodes(const struct feat_vec *v, struct svm_node *out);
 
 #endif

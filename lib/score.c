@@ -145,14 +145,13 @@ static void probabilities(const struct bundle *b, const double *dec, struct scor
         out->prob[b->label_of_svm[i]] = p[i];
 }
 
-/* sorted: ids ascending, for libsvm's nodes. */
 static int vectorize(const struct bundle *b, struct score_scratch *s,
-                     const char *text, size_t len, int sorted, char *err, size_t errlen)
+                     const char *text, size_t len, char *err, size_t errlen)
 {
     size_t nlen;
     if (text_normalize_into(text, len, &s->norm, &s->norm_cap, &nlen, err, errlen) < 0)
         return -1;
-    s->vec = (sorted ? feat_vectorize_sorted : feat_vectorize)(&b->fs, b->vocab, s->feat, s->norm, nlen);
+    s->vec = feat_vectorize(&b->fs, b->vocab, s->feat, s->norm, nlen);
     return 0;
 }
 
@@ -162,7 +161,7 @@ int score_text(const struct bundle *b, struct score_scratch *s,
 {
     if (!b->linear)
         return score_text_libsvm(b, s, text, len, out, err, errlen);
-    if (vectorize(b, s, text, len, 0, err, errlen) < 0)
+    if (vectorize(b, s, text, len, err, errlen) < 0)
         return -1;
     int np = b->npairs;
     const double *rho = b->model->rho;
@@ -182,15 +181,13 @@ int score_text_libsvm(const struct bundle *b, struct score_scratch *s,
                       const char *text, size_t len, struct score_result *out,
                       char *err, size_t errlen)
 {
-    if (vectorize(b, s, text, len, 1, err, errlen) < 0)
+    if (vectorize(b, s, text, len, err, errlen) < 0)
         return -1;
     if (s->nodes_cap < s->vec.n + 1) {
         s->nodes_cap = s->vec.n + 64;
         s->nodes = xrealloc(s->nodes, s->nodes_cap * sizeof *s->nodes);
     }
-    for (size_t i = 0; i < s->vec.n; i++)
-        s->nodes[i] = (struct svm_node){ s->vec.id[i] + 1, s->vec.val[i] };
-    s->nodes[s->vec.n].index = -1;
+    feat_vec_nodes(&s->vec, s->nodes);
     double p[BUNDLE_MAX_LABELS];
     int k = b->model->nr_class;
     int label = (int)svm_predict_probability(b->model, s->nodes, p);

@@ -256,15 +256,14 @@ int train_fit(const struct dataset *d, const size_t *idx, size_t n,
     out->y = xmalloc(n * sizeof *out->y);
     for (size_t r = 0; r < n; r++) {
         size_t i = ROW(r);
-        struct feat_vec v = feat_vectorize_sorted(&p->fs, out->vocab, s, d->norm[i], d->norm_len[i]);
+        struct feat_vec v = feat_vectorize(&p->fs, out->vocab, s, d->norm[i], d->norm_len[i]);
         if (used + v.n + 1 > pool_cap) {
             pool_cap = (used + v.n + 1) * 2;
             out->pool = xrealloc(out->pool, pool_cap * sizeof *out->pool);
         }
         start[r] = used;
-        for (size_t j = 0; j < v.n; j++)
-            out->pool[used++] = (struct svm_node){ v.id[j] + 1, v.val[j] };
-        out->pool[used++].index = -1;
+        feat_vec_nodes(&v, out->pool + used);
+        used += v.n + 1;
         out->y[r] = d->label[i];
     }
     feat_scratch_free(&s);
@@ -300,16 +299,13 @@ int train_predict(const struct train_fit *fit, const struct feat_settings *fs,
                   struct feat_scratch *s, struct svm_node **buf, size_t *cap,
                   const char *norm, size_t len, double *prob)
 {
-    struct feat_vec v = feat_vectorize_sorted(fs, fit->vocab, s, norm, len);
+    struct feat_vec v = feat_vectorize(fs, fit->vocab, s, norm, len);
     if (v.n + 1 > *cap) {
         *cap = v.n + 64;
         *buf = xrealloc(*buf, *cap * sizeof **buf);
     }
-    struct svm_node *x = *buf;
-    for (size_t j = 0; j < v.n; j++)
-        x[j] = (struct svm_node){ v.id[j] + 1, v.val[j] };
-    x[v.n].index = -1;
-    return (int)(prob ? svm_predict_probability(fit->model, x, prob) : svm_predict(fit->model, x));
+    feat_vec_nodes(&v, *buf);
+    return (int)(prob ? svm_predict_probability(fit->model, *buf, prob) : svm_predict(fit->model, *buf));
 }
 
 /* ---- cross-validation ---- */

@@ -3,6 +3,7 @@
 #include "feat.h"
 
 #include <math.h>
+#include <svm.h>
 #include <stdlib.h>
 
 struct seen {
@@ -129,7 +130,7 @@ int main(void)
     vocab_free(&v);
 
     /* vectors: distinct ids, unit length, unknown features ignored; the
-     * sorted ones hold the same entries, ids ascending */
+     * libsvm nodes hold the same entries, indices ascending */
     feat_settings_default(&fs);
     v = vocab_new();
     vocab_add(v, "troops", 6);
@@ -147,21 +148,24 @@ int main(void)
         for (size_t j = 0; j < i; j++)
             CHECK(x.id[j] != x.id[i]);
     }
-    x = feat_vectorize_sorted(&fs, v, s, "more troops, more troops to the border", 38);
-    CHECK(x.n == 3);
+    struct svm_node nodes[4];
+    feat_vec_nodes(&x, nodes);
     for (size_t i = 0; i < 3; i++)
         for (size_t j = 0; j < x.n; j++)
-            if (x.id[j] == ids[i])
-                CHECK(x.val[j] == vals[i]);
-    CHECK(x.n == 3 && x.row[2] == vocab_row(v, 2) && x.row[2][1] == 0.5);
+            if (nodes[j].index == ids[i] + 1)
+                CHECK(nodes[j].value == vals[i]);
+    CHECK(nodes[3].index == -1);
+    for (size_t i = 0; i < x.n; i++)
+        if (x.id[i] == 2)
+            CHECK(x.row[i] == vocab_row(v, 2) && x.row[i][1] == 0.5);
     double norm = 0;
     for (size_t i = 0; i < x.n; i++) {
-        norm += x.val[i] * x.val[i];
+        norm += nodes[i].value * nodes[i].value;
         if (i)
-            CHECK(x.id[i] > x.id[i - 1]);
+            CHECK(nodes[i].index > nodes[i - 1].index);
     }
     CHECK(fabs(norm - 1) < 1e-12);
-    CHECK(x.val[0] > x.val[1]);   /* "troops" twice, "border" once, log tf */
+    CHECK(nodes[0].value > nodes[1].value);   /* "troops" twice, "border" once, log tf */
     x = feat_vectorize(&fs, v, s, "nothing known", 13);
     CHECK(x.n == 0);
     vocab_free(&v);
