@@ -1,9 +1,10 @@
 /*
  * proto: request parsing and reply rendering. Hostile bodies are stopped as
  * early as possible: the size cap first, then one linear scan for nesting
- * depth and NULs (cJSON would otherwise recurse on depth and silently cut
- * strings at an escaped NUL), then the parser, then a type check of every
- * field against the fields the operation allows.
+ * depth, NULs (cJSON would otherwise recurse on depth and silently cut
+ * strings at an escaped NUL) and invalid UTF-8 inside strings, then the
+ * parser, then a type check of every field against the fields the
+ * operation allows.
  */
 #include "proto.h"
 #include "swar.h"
@@ -79,11 +80,22 @@ static enum proto_code failf(enum proto_code code, char *err, size_t errlen, con
 }
 
 /* One pass over the raw bytes: nesting depth outside strings, raw NUL
- * bytes, and \u0000 escapes inside strings. */
-static enum proto_code prescan(const char *s, size_t len, size_t max_depth, char *err, size_t errlen)
+ * bytes, and \u0000 escapes inside strings fail at once. The offset of
+ * the first invalid UTF-8 inside a string goes to *bad_utf8 (else
+ * NO_BAD_UTF8) and the scan goes on, so that the request's id can still
+ * be read for the error reply. Checking the raw strings is enough: cJSON
+ * turns the other escapes into valid UTF-8 or rejects them (a lone
+ * surrogate), so every key and string of the parsed tree, and every reply
+ * that quotes one, is valid too. */
+#define NO_BAD_UTF8 ((size_t)-1)
+
+static enum proto_code prescan(const char *s, size_t len, size_t max_depth, size_t *bad_utf8,
+                               char *err, size_t errlen)
 {
     size_t depth = 0;
     int in_string = 0;
+
+    *bad_utf8 = NO_BAD_UTF8;
 
     for (size_t i = 0; i < len; i++) {
         /* Strings, the texts, are nearly all of a request: cross their
@@ -91,7 +103,7 @@ static enum proto_code prescan(const char *s, size_t len, size_t max_depth, char
         if (in_string)
             for (uint64_t x; i + 8 <= len; i += 8) {
                 x = swar_load(s + i);
-                if (swar_has(x, '"') | swar_has(x, '\\') | swar_has(x, 0))
+                if (swar_has(x, '"') | swar_has(x, '\\') | swar_has(x, 0) | swar_high(x))
                     break;
             }
         if (i == len)
@@ -100,7 +112,12 @@ static enum proto_code prescan(const char *s, size_t len, size_t max_depth, char
         if (c == '\0')
             return failf(PROTO_BAD_JSON, err, errlen, "NUL byte at byte %zu", i);
         if (in_string) {
-            if (c == '\\') {
+            if ((unsigned char)c >= 0x80) {
+                size_t n = text_utf8_char_len(s, len, i);
+                if (n == 0 && *bad_utf8 == NO_BAD_UTF8)
+                    *bad_utf8 = i;
+                i += n ? n - 1 : 0;
+            } else if (c == '\\') {
                 if (i + 5 < len && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0)
                     return failf(PROTO_BAD_UTF8, err, errlen, "\\u0000 at byte %zu: strings may not hold NUL", i);
                 i++;
@@ -119,31 +136,19 @@ static enum proto_code prescan(const char *s, size_t len, size_t max_depth, char
     return PROTO_OK;
 }
 
-static int valid_string(const char *s)
-{
-    return text_is_valid_utf8(s, strlen(s), NULL);
-}
-
-/* Every key and string value in the tree is valid UTF-8, so replies that
- * quote any of them stay valid too. The depth is already bounded. */
-static int tree_valid_utf8(const cJSON *node)
-{
-    for (; node; node = node->next) {
-        if (node->string && !valid_string(node->string))
-            return 0;
-        if (cJSON_IsString(node) && !valid_string(node->valuestring))
-            return 0;
-        if ((cJSON_IsArray(node) || cJSON_IsObject(node)) && !tree_valid_utf8(node->child))
-            return 0;
-    }
-    return 1;
-}
-
 static int is_scalar_id(const cJSON *id)
 {
-    if (cJSON_IsString(id))
-        return valid_string(id->valuestring);
-    return cJSON_IsNumber(id) || cJSON_IsBool(id) || cJSON_IsNull(id);
+    return cJSON_IsString(id) || cJSON_IsNumber(id) || cJSON_IsBool(id) || cJSON_IsNull(id);
+}
+
+/* An id fit to be quoted back: a scalar, and valid UTF-8 when the body
+ * held invalid UTF-8 somewhere (the id may be where). */
+static int is_quotable_id(const cJSON *id, size_t bad_utf8)
+{
+    if (!is_scalar_id(id))
+        return 0;
+    return bad_utf8 == NO_BAD_UTF8 || !cJSON_IsString(id) ||
+           text_is_valid_utf8(id->valuestring, strlen(id->valuestring), NULL);
 }
 
 static cJSON *parse_json(const char *body, size_t len, char *err, size_t errlen, enum proto_code *code)
@@ -284,25 +289,25 @@ enum proto_code proto_parse(const char *body, size_t len, const struct proto_lim
 {
     const cJSON *id, *op;
     enum proto_code code;
+    size_t bad_utf8;
 
     memset(req, 0, sizeof *req);
     if (len > lim->max_message_bytes)
         return failf(PROTO_TOO_LARGE, err, errlen, "the message is %zu bytes; the limit is %zu",
                      len, lim->max_message_bytes);
-    if ((code = prescan(body, len, lim->max_json_depth, err, errlen)) != PROTO_OK)
+    if ((code = prescan(body, len, lim->max_json_depth, &bad_utf8, err, errlen)) != PROTO_OK)
         return code;
     if (!(req->root = parse_json(body, len, err, errlen, &code)))
         return code;
     if (!cJSON_IsObject(req->root))
         return failf(PROTO_BAD_REQUEST, err, errlen, "the request must be a JSON object");
     id = cJSON_GetObjectItemCaseSensitive(req->root, "id");
-    if (id && !is_scalar_id(id))
-        return cJSON_IsString(id)
-            ? failf(PROTO_BAD_UTF8, err, errlen, "id is not valid UTF-8")
-            : failf(PROTO_BAD_REQUEST, err, errlen, "id must be a string, number, boolean or null");
-    req->id = id;
-    if (!tree_valid_utf8(req->root->child))
-        return failf(PROTO_BAD_UTF8, err, errlen, "a string in the request is not valid UTF-8");
+    if (id && is_quotable_id(id, bad_utf8))
+        req->id = id;
+    if (bad_utf8 != NO_BAD_UTF8)
+        return failf(PROTO_BAD_UTF8, err, errlen, "invalid UTF-8 in a string at byte %zu", bad_utf8);
+    if (id && !req->id)
+        return failf(PROTO_BAD_REQUEST, err, errlen, "id must be a string, number, boolean or null");
     op = cJSON_GetObjectItemCaseSensitive(req->root, "op");
     req->op = PROTO_OP_CLASSIFY;
     if (op) {
@@ -337,13 +342,14 @@ cJSON *proto_peek_id(const char *body, size_t len, size_t max_len)
     enum proto_code code;
     const cJSON *id;
     cJSON *root, *copy = NULL;
+    size_t bad_utf8;
 
-    if (len > max_len || prescan(body, len, 64, err, sizeof err) != PROTO_OK)
+    if (len > max_len || prescan(body, len, 64, &bad_utf8, err, sizeof err) != PROTO_OK)
         return NULL;
     if (!(root = parse_json(body, len, err, sizeof err, &code)))
         return NULL;
     id = cJSON_GetObjectItemCaseSensitive(root, "id");
-    if (cJSON_IsObject(root) && id && is_scalar_id(id))
+    if (cJSON_IsObject(root) && id && is_quotable_id(id, bad_utf8))
         copy = cJSON_Duplicate(id, 0);
     cJSON_Delete(root);
     return copy;
@@ -447,12 +453,17 @@ static void put_string(struct proto_out *o, const char *s, size_t n)
  * take one write. */
 static void put_quoted(struct proto_out *o, const char *s, char after)
 {
-    size_t n = 0;
+    size_t n = strlen(s), i = 0;
     char *p;
 
-    for (; s[n]; n++)
-        if ((unsigned char)s[n] < 0x20 || s[n] == '"' || s[n] == '\\') {
-            put_string(o, s, n + strlen(s + n));
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x = swar_load(s + i);
+        if (swar_less(x, 0x20) | swar_has(x, '"') | swar_has(x, '\\'))
+            break;
+    }
+    for (; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\') {
+            put_string(o, s, n);
             if (after)
                 put_char(o, after);
             return;

@@ -31,17 +31,23 @@ int text_is_valid_utf8(const char *s, size_t len, size_t *bad_offset)
             i++;
             continue;
         }
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
-        if (n <= 0)
+        size_t n = text_utf8_char_len(s, len, i);
+        if (n == 0)
             goto bad;
-        i += (size_t)n;
+        i += n;
     }
     return 1;
 bad:
     if (bad_offset)
         *bad_offset = i;
     return 0;
+}
+
+size_t text_utf8_char_len(const char *s, size_t len, size_t i)
+{
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+    return n > 0 ? (size_t)n : 0;
 }
 
 size_t text_decode_multibyte(const char *s, size_t len, size_t i, int32_t *cp)

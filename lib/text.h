@@ -13,6 +13,11 @@
  * if bad_offset is not NULL, the byte offset of the first bad sequence. */
 int text_is_valid_utf8(const char *s, size_t len, size_t *bad_offset);
 
+/* Length in bytes of the well-formed code point at s[i] (i < len), or 0
+ * when the bytes there are not one (a stray or overlong byte, a
+ * surrogate, a sequence cut short). */
+size_t text_utf8_char_len(const char *s, size_t len, size_t i);
+
 /* text_decode for a code point of more than one byte; use text_decode. */
 size_t text_decode_multibyte(const char *s, size_t len, size_t i, int32_t *cp);
 
