@@ -429,7 +429,9 @@ void vocab_set_weights(struct vocab *v, int32_t id, uint32_t df, double idf, dou
 
 /* Re-lays the records in place, so that a loaded bundle never holds two
  * copies of them: growing records move last first, shrinking ones first
- * first, and either way no record is overwritten before it has moved. */
+ * first, and either way no record is overwritten before it has moved.
+ * Shrinking leaves cap as it was: the record block could hold more, but
+ * df, idf, nb and the ratios hold cap entries. */
 void vocab_set_row_width(struct vocab *v, int width)
 {
     size_t os = v->stride, n = v->n;
@@ -438,8 +440,6 @@ void vocab_set_row_width(struct vocab *v, int width)
     if (ns > os) {
         resize_records(v, n * ns, n * os);
         v->cap = n;
-    } else {
-        v->cap = v->cap * os / ns;
     }
     if (v->classes)
         reset_extra_rows(v);

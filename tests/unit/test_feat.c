@@ -90,6 +90,16 @@ int main(void)
     CHECK(vocab_lookup(v, longf, 99) == 5000 && vocab_lookup(v, longf, 98) == -1);
     CHECK(vocab_row(v, 5000)[0] == 0.0 && vocab_row(v, 4999)[5] == 2.5);
     vocab_set_row_width(v, 0);
+    /* narrower records leave room for more of them in the same block; the
+     * entries added into that room need room in every other array too */
+    int grown = 1;
+    for (int i = 5001; i < 12000; i++) {
+        snprintf(name, sizeof name, "g%d", i);
+        grown &= vocab_add(v, name, strlen(name)) == i;
+        vocab_set_weights(v, i, 2, 0.5, 2.0);
+    }
+    CHECK(grown && vocab_lookup(v, "g11999", 6) == 11999 && vocab_scale(v, 11999) == 1.0);
+    CHECK(vocab_scale(v, 7) == 3.0 && vocab_lookup(v, longf, 99) == 5000);
 
     FILE *fp = tmpfile();
     char err[256];
@@ -97,7 +107,7 @@ int main(void)
     rewind(fp);
     struct vocab *r = vocab_read(fp, "vocab.tsv", err, sizeof err);
     fclose(fp);
-    CHECK(r != NULL && vocab_size(r) == 5001);
+    CHECK(r != NULL && vocab_size(r) == 12000);
     if (r) {
         CHECK(vocab_scale(r, 7) == 3.0);
         CHECK_STR(vocab_feature(r, 4321), "f4321");
