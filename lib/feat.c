@@ -126,21 +126,25 @@ int feat_settings_from_json(const cJSON *j, struct feat_settings *fs, char *err,
 /* ---- vocabulary ---- */
 
 /* Each feature owns one record of v->stride bytes, a whole number of cache
- * lines and aligned to one: its scale, the row of model weights a bundle
- * attaches, its string's length and arena offset, and the string itself
- * when it fits. A lookup that hits reads its slot and then this record,
- * which holds everything scoring needs: two cache misses, and both can be
- * prefetched. The arena keeps every string NUL-terminated for
- * vocab_feature and for the strings too long to sit inline. */
+ * lines and aligned to one: its scale, its string's 64-bit hash, and the
+ * row of model weights a bundle attaches (six pairs of a four-label model
+ * fill one line). A lookup while scoring reads its slot and then this
+ * record, which holds everything scoring needs: two cache misses, and both
+ * can be prefetched. It takes the hash's match for the string's (see
+ * lookup_all), so the strings themselves stay in the arena, NUL-terminated
+ * for vocab_feature, with their length and offset in keys. */
 struct rec {
     double scale;
+    uint64_t hash;
+    /* then v->width doubles of row */
+};
+
+struct key {
     uint32_t len, off;
-    /* then v->width doubles of row, then the inline string */
 };
 
 #define LINE 64
 #define REC_HEAD sizeof(struct rec)
-#define INLINE_MIN 24  /* bytes of string kept inline at least: most n-grams */
 
 /* A slot keeps the upper half of the feature's hash beside its id, so a
  * probe that misses is settled without touching the record. */
@@ -153,8 +157,10 @@ struct vocab {
     size_t n, cap;       /* features, and room in the arrays below */
     unsigned char *rec;  /* n records, LINE-aligned inside rec_raw */
     void *rec_raw;
-    size_t stride, room; /* bytes per record, and of inline string in each */
+    size_t stride;       /* bytes per record */
     int width;           /* doubles of row per record */
+    int hash_clash;      /* two of the strings share a 64-bit hash */
+    struct key *key;
     uint32_t *df;
     double *idf, *nb;
     int classes;         /* class log-count ratios per feature (mnb), or 0 */
@@ -170,12 +176,6 @@ struct vocab {
 static struct rec *rec_of(const struct vocab *v, int32_t id)
 {
     return (struct rec *)(void *)(v->rec + (size_t)id * v->stride);
-}
-
-static const char *rec_key(const struct vocab *v, const struct rec *r)
-{
-    return r->len <= v->room ? (const char *)r + REC_HEAD + (size_t)v->width * sizeof(double)
-                             : v->arena + r->off;
 }
 
 static uint64_t load64(const char *p)
@@ -211,10 +211,11 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
     return 1;
 }
 
-static int rec_is(const struct vocab *v, int32_t id, const char *f, size_t n)
+/* Feature id is the string f[0..n), compared byte for byte. */
+static int key_is(const struct vocab *v, int32_t id, const char *f, size_t n)
 {
-    const struct rec *r = rec_of(v, id);
-    return r->len == n && same_bytes(rec_key(v, r), f, n);
+    const struct key *k = &v->key[id];
+    return k->len == n && same_bytes(v->arena + k->off, f, n);
 }
 
 static uint64_t mix(uint64_t h, uint64_t x)
@@ -261,8 +262,7 @@ static void set_layout(struct vocab *v, int width)
 {
     size_t head = REC_HEAD + (size_t)width * sizeof(double);
     v->width = width;
-    v->stride = (head + INLINE_MIN + LINE - 1) / LINE * LINE;
-    v->room = v->stride - head;
+    v->stride = (head + LINE - 1) / LINE * LINE;
 }
 
 /* Makes the record area bytes long (plus alignment slack), keeping its
@@ -291,7 +291,7 @@ void vocab_free(struct vocab **vp)
     struct vocab *v = vp ? *vp : NULL;
     if (!v)
         return;
-    free(v->rec_raw); free(v->df); free(v->idf); free(v->nb); free(v->arena); free(v->slot);
+    free(v->rec_raw); free(v->key); free(v->df); free(v->idf); free(v->nb); free(v->arena); free(v->slot);
     free(v->ratio); free(v->extra); free(v->extra_name);
     free(v);
     *vp = NULL;
@@ -310,7 +310,7 @@ static size_t find_slot(const struct vocab *v, const char *f, size_t n, uint64_t
     uint32_t tag = (uint32_t)(h >> 32);
     for (;; i = (i + 1) & mask) {
         const struct slot *sl = &v->slot[i];
-        if (sl->id < 0 || (sl->tag == tag && rec_is(v, sl->id, f, n)))
+        if (sl->id < 0 || (sl->tag == tag && key_is(v, sl->id, f, n)))
             return i;
     }
 }
@@ -328,8 +328,7 @@ static void grow_slots(struct vocab *v)
     v->slot = new_slots(v->nslots);
     size_t mask = v->nslots - 1;
     for (size_t id = 0; id < v->n; id++) {
-        const struct rec *r = rec_of(v, (int32_t)id);
-        uint64_t h = hash_bytes(v->arena + r->off, r->len);
+        uint64_t h = rec_of(v, (int32_t)id)->hash;
         size_t i = (size_t)h & mask;
         while (v->slot[i].id >= 0)
             i = (i + 1) & mask;
@@ -340,13 +339,20 @@ static void grow_slots(struct vocab *v)
 int32_t vocab_add(struct vocab *v, const char *f, size_t n)
 {
     uint64_t h = hash_bytes(f, n);
-    size_t i = find_slot(v, f, n, h, (size_t)h & (v->nslots - 1));
+    size_t mask = v->nslots - 1, i = find_slot(v, f, n, h, (size_t)h & mask);
     if (v->slot[i].id >= 0)
         return v->slot[i].id;
+    /* A string new to the table whose hash an entry already has: scoring
+     * must then compare strings (vocabularies are small against 2^64, so
+     * this is for correctness, not speed). */
+    for (size_t j = (size_t)h & mask; j != i; j = (j + 1) & mask)
+        if (v->slot[j].tag == (uint32_t)(h >> 32) && rec_of(v, v->slot[j].id)->hash == h)
+            v->hash_clash = 1;
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 1024;
         resize_records(v, cap * v->stride, v->n * v->stride);
         v->cap = cap;
+        v->key = xrealloc(v->key, cap * sizeof *v->key);
         v->df = xrealloc(v->df, cap * sizeof *v->df);
         v->idf = xrealloc(v->idf, cap * sizeof *v->idf);
         v->nb = xrealloc(v->nb, cap * sizeof *v->nb);
@@ -363,10 +369,8 @@ int32_t vocab_add(struct vocab *v, const char *f, size_t n)
     struct rec *r = rec_of(v, id);
     memset(r, 0, v->stride);
     r->scale = 1.0;
-    r->len = (uint32_t)n;
-    r->off = (uint32_t)v->arena_len;
-    if (n <= v->room)
-        memcpy((char *)rec_key(v, r), f, n);
+    r->hash = h;
+    v->key[id] = (struct key){ (uint32_t)n, (uint32_t)v->arena_len };
     v->arena_len += n + 1;
     v->df[id] = 0;
     v->idf[id] = v->nb[id] = 1.0;
@@ -382,7 +386,7 @@ const char *vocab_feature(const struct vocab *v, int32_t id)
 {
     if ((size_t)id >= v->n)
         return v->extra_name[(size_t)id - v->n];
-    return v->arena + rec_of(v, id)->off;
+    return v->arena + v->key[id].off;
 }
 
 /* Rows for the appended features, all zero, at the current width. */
@@ -450,8 +454,6 @@ void vocab_set_row_width(struct vocab *v, int width)
         unsigned char *to = v->rec + id * ns;
         memset(to, 0, ns);
         memcpy(to, &head, sizeof head);
-        if (head.len <= v->room)
-            memcpy(to + REC_HEAD + (size_t)width * sizeof(double), v->arena + head.off, head.len);
     }
 }
 
@@ -816,8 +818,13 @@ static size_t count_ids(struct feat_scratch *s, size_t n)
 /* Looks up every feature of the text into s->ids (found ones only, in text
  * order). The lookups run in three passes so that their cache misses
  * overlap instead of queueing: prefetch every slot; probe the slots by tag
- * and prefetch the record of each match; then confirm each match against
- * its record's string (a tag collision resumes probing past it). */
+ * and prefetch the record of each match; then confirm each match by the
+ * full 64-bit hash in its record (a tag collision resumes probing past
+ * it). A text's string that is not a feature passes for one only if its
+ * hash equals a feature's, about once in 2^64 / (vocabulary size)
+ * lookups; for a vocabulary where two features share a hash, strings are
+ * compared as well. Reading the strings cost a third cache miss per
+ * feature. */
 static size_t lookup_all(const struct vocab *v, struct feat_scratch *s, const char *norm)
 {
     const struct slot *slot = v->slot;
@@ -842,11 +849,10 @@ static size_t lookup_all(const struct vocab *v, struct feat_scratch *s, const ch
     }
     for (size_t c = 0; c < nc; c++) {
         const struct fref *fr = &f[s->ids[c]];
-        const char *str = fref_str(s, norm, fr);
         size_t j = fr->at;
         int32_t id = slot[j].id;
-        if (!rec_is(v, id, str, fr->len))
-            id = slot[find_slot(v, str, fr->len, fr->hash, (j + 1) & mask)].id;
+        if (rec_of(v, id)->hash != fr->hash || (v->hash_clash && !key_is(v, id, fref_str(s, norm, fr), fr->len)))
+            id = slot[find_slot(v, fref_str(s, norm, fr), fr->len, fr->hash, (j + 1) & mask)].id;
         if (id >= 0)
             s->ids[nid++] = id;
     }
