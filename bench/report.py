@@ -176,7 +176,7 @@ def main():
     L.append("")
 
     # 3
-    L.append("## 3. Daemon over ZeroMQ on loopback (`stance bench`, stance model, 2 workers)")
+    L.append("## 3. Daemon over ZeroMQ on loopback (`stance bench`, stance model, default workers: one per core plus one)")
     L.append("")
     # Several rounds of each (server, case): the table shows each side's best
     # round by throughput, and its CPU figures come from that same round.

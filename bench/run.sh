@@ -117,7 +117,6 @@ start_stanced() {
         cat >"$OUT/$1.yaml" <<EOF
 endpoints:
   - "$EP"
-workers: 2
 log_level: warn
 limits:
   max_message_bytes: 268435456
@@ -269,7 +268,7 @@ rec "{\"k\":\"agree\",\"m\":$J}"
 # ---- 3 and 5. stanced over ZeroMQ (stance model only) and the peer ----
 # Both servers run at once (an idle one costs nothing) and each load is run
 # against stanced and then against the peer, so both see the same machine.
-say "stanced with the stance bundle (2 workers) and the pyzmq + scikit-learn peer"
+say "stanced with the stance bundle (default workers) and the pyzmq + scikit-learn peer"
 OURS_EP="" PEER_EP="" OURS_PID="" PEER_PID=""
 if start_stanced bench-stance "  stance: \"$(pwd)/models/stance\""; then
     OURS_EP=$EP OURS_PID=$SPID

@@ -68,7 +68,7 @@ struct conf {
 };
 
 /* A configuration holding only the defaults (one endpoint, workers = the
- * number of online processors, no models). Caller owns the result; free
+ * number of online processors plus one, no models). Caller owns the result; free
  * with conf_free(). */
 struct conf *conf_defaults(void);
 
