@@ -132,7 +132,7 @@ int feat_settings_from_json(const cJSON *j, struct feat_settings *fs, char *err,
  * record, which holds everything scoring needs: two cache misses, and both
  * can be prefetched. It takes the hash's match for the string's (see
  * lookup_all), so the strings themselves stay in the arena, NUL-terminated
- * for vocab_feature, with their length and offset in keys. */
+ * for vocab_feature, with their length and offset in v->key. */
 struct rec {
     double scale;
     uint64_t hash;
@@ -823,8 +823,8 @@ static size_t count_ids(struct feat_scratch *s, size_t n)
  * it). A text's string that is not a feature passes for one only if its
  * hash equals a feature's, about once in 2^64 / (vocabulary size)
  * lookups; for a vocabulary where two features share a hash, strings are
- * compared as well. Reading the strings cost a third cache miss per
- * feature. */
+ * compared as well. Comparing every string, as this did before, cost a
+ * third cache miss per feature and a tenth of the scoring time. */
 static size_t lookup_all(const struct vocab *v, struct feat_scratch *s, const char *norm)
 {
     const struct slot *slot = v->slot;

@@ -126,9 +126,9 @@ struct feat_vec {
 /* Vectorises norm[0..len) against vocab: features not in it are ignored.
  * A feature is recognised by its 64-bit hash (a string that is not a
  * feature is taken for one about once in 2^64 / vocabulary size lookups;
- * vocab_lookup compares strings). The ids come in no promised order (a dot product needs none; see
- * feat_vec_nodes). The vector lives in s and is valid until the next call
- * with s. */
+ * vocab_lookup compares strings). The ids come in no promised order (a
+ * dot product needs none; see feat_vec_nodes). The vector lives in s and
+ * is valid until the next call with s. */
 struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct vocab *v,
                                struct feat_scratch *s, const char *norm, size_t len);
 

@@ -136,19 +136,13 @@ static enum proto_code prescan(const char *s, size_t len, size_t max_depth, size
     return PROTO_OK;
 }
 
-static int is_scalar_id(const cJSON *id)
-{
-    return cJSON_IsString(id) || cJSON_IsNumber(id) || cJSON_IsBool(id) || cJSON_IsNull(id);
-}
-
 /* An id fit to be quoted back: a scalar, and valid UTF-8 when the body
  * held invalid UTF-8 somewhere (the id may be where). */
 static int is_quotable_id(const cJSON *id, size_t bad_utf8)
 {
-    if (!is_scalar_id(id))
-        return 0;
-    return bad_utf8 == NO_BAD_UTF8 || !cJSON_IsString(id) ||
-           text_is_valid_utf8(id->valuestring, strlen(id->valuestring), NULL);
+    if (cJSON_IsString(id))
+        return bad_utf8 == NO_BAD_UTF8 || text_is_valid_utf8(id->valuestring, strlen(id->valuestring), NULL);
+    return cJSON_IsNumber(id) || cJSON_IsBool(id) || cJSON_IsNull(id);
 }
 
 static cJSON *parse_json(const char *body, size_t len, char *err, size_t errlen, enum proto_code *code)
