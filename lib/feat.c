@@ -646,7 +646,7 @@ struct feat_scratch {
     int32_t *ids;
     double *vals;
     const double **rows;
-    size_t ids_n, ids_cap;
+    size_t ids_cap;
     int32_t *seen;       /* count_ids' table: id -> entry, -1 empty */
     size_t seen_cap;
 };
@@ -788,12 +788,10 @@ void feat_each(const struct feat_settings *fs, struct feat_scratch *s,
  * repeats cost several times more. */
 static size_t count_ids(struct feat_scratch *s, size_t n)
 {
-    size_t size = 64, m = 0;
     unsigned bits = 6;
-    while (size < 2 * n) {
-        size *= 2;
+    while (((size_t)1 << bits) < 2 * n)
         bits++;
-    }
+    size_t size = (size_t)1 << bits, m = 0;
     if (s->seen_cap < size) {
         s->seen_cap = size;
         s->seen = xrealloc(s->seen, size * sizeof *s->seen);
@@ -870,9 +868,8 @@ struct feat_vec feat_vectorize(const struct feat_settings *fs, const struct voca
         s->vals = xrealloc(s->vals, s->ids_cap * sizeof *s->vals);
         s->rows = xrealloc(s->rows, s->ids_cap * sizeof *s->rows);
     }
-    s->ids_n = lookup_all(v, s, norm);
 
-    size_t n = count_ids(s, s->ids_n);
+    size_t n = count_ids(s, lookup_all(v, s, norm));
     double norm2 = 0;
     for (size_t i = 0; i < n; i++) {
         double tf = s->vals[i];
