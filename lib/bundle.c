@@ -1,8 +1,9 @@
 /*
  * bundle: loading, checking and writing model bundles. A linear model's
- * one-vs-one decision functions are collapsed here, once, into one row of
- * pair weights per feature, stored in the vocabulary beside the feature's
- * lookup entry (so scoring reads the row with the lookup's cache lines).
+ * decision functions (one per pair of labels, or one per label) are
+ * collapsed here, once, into one row of weights per feature, stored in the
+ * vocabulary beside the feature's lookup entry (so scoring reads the row
+ * with the lookup's cache lines).
  */
 #include "bundle_internal.h"
 #include "feat.h"
@@ -36,7 +37,8 @@ void bundle_free(struct bundle **bp)
     for (int i = 0; i < b->nlabels; i++)
         free(b->labels[i]);
     vocab_free(&b->vocab);
-    svm_free_and_destroy_model(&b->model);
+    for (int i = 0; i < b->nmodels; i++)
+        svm_free_and_destroy_model(&b->model[i]);
     cJSON_Delete(b->manifest);
     free(b);
     *bp = NULL;
@@ -88,6 +90,13 @@ static int read_manifest(struct bundle *b, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, sub);
         goto fail;
     }
+    /* bundles from before one-vs-rest say nothing of their scheme */
+    v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "model"), "scheme");
+    if (v && !(cJSON_IsString(v) && (strcmp(v->valuestring, "one-vs-one") == 0 ||
+                                     (b->one_vs_rest = strcmp(v->valuestring, "one-vs-rest") == 0)))) {
+        snprintf(err, errlen, "%s: model.scheme must be one-vs-one or one-vs-rest", path);
+        goto fail;
+    }
     free(path);
     return 0;
 fail:
@@ -126,9 +135,14 @@ static int read_vocab(struct bundle *b, char *err, size_t errlen)
     return b->vocab ? 0 : -1;
 }
 
-static int check_model(struct bundle *b, const char *path, char *err, size_t errlen)
+/* Checks model file i (path) against the manifest: a C-SVC with
+ * probability estimates over the manifest's labels (one-vs-one) or over
+ * labels 0 and 1 (one-vs-rest), with the kernel of the first file, using
+ * only the vocabulary's features. */
+static int check_model(struct bundle *b, int i, const char *path, char *err, size_t errlen)
 {
-    const struct svm_model *m = b->model;
+    const struct svm_model *m = b->model[i];
+    int want = b->one_vs_rest ? 2 : b->nlabels;
     if (m->param.svm_type != C_SVC) {
         snprintf(err, errlen, "%s: only C-SVC models are supported", path);
         return -1;
@@ -137,57 +151,130 @@ static int check_model(struct bundle *b, const char *path, char *err, size_t err
         snprintf(err, errlen, "%s: model has no probability estimates (train with -b 1)", path);
         return -1;
     }
-    if (m->nr_class != b->nlabels) {
-        snprintf(err, errlen, "%s: model has %d classes, manifest lists %d labels", path, m->nr_class, b->nlabels);
+    if (m->param.kernel_type != b->model[0]->param.kernel_type) {
+        snprintf(err, errlen, "%s: kernel differs from the first model's", path);
         return -1;
     }
-    for (int i = 0; i < b->nlabels; i++)
-        b->svm_of_label[i] = -1;
+    if (m->nr_class != want) {
+        if (b->one_vs_rest)
+            snprintf(err, errlen, "%s: model has %d classes, a one-vs-rest model has 2", path, m->nr_class);
+        else
+            snprintf(err, errlen, "%s: model has %d classes, manifest lists %d labels", path, m->nr_class, want);
+        return -1;
+    }
+    int seen[BUNDLE_MAX_LABELS] = { 0 };
     for (int k = 0; k < m->nr_class; k++) {
         int lab = m->label[k];
-        if (lab < 0 || lab >= b->nlabels || b->svm_of_label[lab] >= 0) {
+        if (lab < 0 || lab >= want || seen[lab]++) {
             snprintf(err, errlen, "%s: model label %d does not match the manifest's labels", path, lab);
             return -1;
         }
-        b->label_of_svm[k] = lab;
-        b->svm_of_label[lab] = k;
+        if (!b->one_vs_rest) {
+            b->label_of_svm[k] = lab;
+            b->svm_of_label[lab] = k;
+        }
     }
     long nfeat = (long)vocab_size(b->vocab) + vocab_classes(b->vocab);
-    for (int i = 0; i < m->l; i++)
-        for (const struct svm_node *x = m->SV[i]; x->index != -1; x++)
+    for (int s = 0; s < m->l; s++)
+        for (const struct svm_node *x = m->SV[s]; x->index != -1; x++)
             if (x->index < 1 || x->index > nfeat) {
-                snprintf(err, errlen, "%s: support vector %d uses feature %d, vocabulary has %ld", path, i, x->index, nfeat);
+                snprintf(err, errlen, "%s: support vector %d uses feature %d, vocabulary has %ld", path, s, x->index, nfeat);
                 return -1;
             }
     return 0;
 }
 
-/* w_p = sum of coef * sv over the support vectors of both classes of pair
- * p, in libsvm's pair order; see svm_predict_values for the layout of
- * sv_coef that this mirrors. */
+/* Adds sign * coef * sv for support vectors first..first+n-1 of m to
+ * decision d of every feature's row. */
+static void add_support_vectors(struct bundle *b, const struct svm_model *m, const double *coef,
+                                int first, int n, double sign, int d)
+{
+    for (int s = first; s < first + n; s++)
+        for (const struct svm_node *x = m->SV[s]; x->index != -1; x++)
+            vocab_row(b->vocab, x->index - 1)[d] += sign * coef[s] * x->value;
+}
+
+/* One-vs-one: w_p = sum of coef * sv over the support vectors of both
+ * classes of pair p, in libsvm's pair order (see svm_predict_values for
+ * the layout of sv_coef that this mirrors). One-vs-rest: w_i is model i's
+ * single weight vector, negated when libsvm put label 0 first. */
 static void collapse_linear(struct bundle *b)
 {
-    const struct svm_model *m = b->model;
-    int k = m->nr_class, np = b->npairs;
+    vocab_set_row_width(b->vocab, b->ndecisions);
+    if (b->one_vs_rest) {
+        for (int i = 0; i < b->nmodels; i++) {
+            const struct svm_model *m = b->model[i];
+            double sign = m->label[0] == 1 ? 1 : -1;
+            add_support_vectors(b, m, m->sv_coef[0], 0, m->l, sign, i);
+        }
+        return;
+    }
+    const struct svm_model *m = b->model[0];
+    int k = m->nr_class;
     int start[BUNDLE_MAX_LABELS];
     start[0] = 0;
     for (int i = 1; i < k; i++)
         start[i] = start[i - 1] + m->nSV[i - 1];
-    vocab_set_row_width(b->vocab, np);
     int p = 0;
     for (int i = 0; i < k; i++)
         for (int j = i + 1; j < k; j++, p++) {
-            for (int s = 0; s < m->nSV[i]; s++) {
-                double c = m->sv_coef[j - 1][start[i] + s];
-                for (const struct svm_node *x = m->SV[start[i] + s]; x->index != -1; x++)
-                    vocab_row(b->vocab, x->index - 1)[p] += c * x->value;
-            }
-            for (int s = 0; s < m->nSV[j]; s++) {
-                double c = m->sv_coef[i][start[j] + s];
-                for (const struct svm_node *x = m->SV[start[j] + s]; x->index != -1; x++)
-                    vocab_row(b->vocab, x->index - 1)[p] += c * x->value;
-            }
+            add_support_vectors(b, m, m->sv_coef[j - 1], start[i], m->nSV[i], 1, p);
+            add_support_vectors(b, m, m->sv_coef[i], start[j], m->nSV[j], 1, p);
         }
+}
+
+/* The decision functions' constant terms, and for one-vs-rest the
+ * sigmoids facing each label: libsvm's decision value d for the label it
+ * lists first becomes -d when that is the rest, and P(label) = 1 -
+ * sigmoid(d; A, B) = sigmoid(-d; A, -B). */
+static void set_decisions(struct bundle *b)
+{
+    b->ndecisions = b->one_vs_rest ? b->nlabels : b->nlabels * (b->nlabels - 1) / 2;
+    if (!b->one_vs_rest) {
+        for (int p = 0; p < b->ndecisions; p++)
+            b->bias[p] = -b->model[0]->rho[p];
+        return;
+    }
+    for (int i = 0; i < b->nlabels; i++) {
+        const struct svm_model *m = b->model[i];
+        int first = m->label[0] == 1;
+        b->label_of_svm[i] = b->svm_of_label[i] = i;
+        b->bias[i] = first ? -m->rho[0] : m->rho[0];
+        b->sig_a[i] = m->probA[0];
+        b->sig_b[i] = first ? m->probB[0] : -m->probB[0];
+    }
+}
+
+/* The file of model i: model.svm, or model.<i>.svm for one-vs-rest. */
+static char *model_path(const char *dir, int one_vs_rest, int i)
+{
+    char name[32];
+    if (one_vs_rest)
+        snprintf(name, sizeof name, "model.%d.svm", i);
+    else
+        snprintf(name, sizeof name, "model.svm");
+    return join(dir, name);
+}
+
+static int read_models(struct bundle *b, char *err, size_t errlen)
+{
+    int n = b->one_vs_rest ? b->nlabels : 1;
+    for (int i = 0; i < n; i++) {
+        char *path = model_path(b->dir, b->one_vs_rest, i);
+        int rc = -1;
+        if (access(path, R_OK) < 0)
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        else if (!(b->model[i] = svm_load_model(path)))
+            snprintf(err, errlen, "%s: not a valid libsvm model file", path);
+        else {
+            b->nmodels++;
+            rc = check_model(b, i, path, err, errlen);
+        }
+        free(path);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 struct bundle *bundle_load(const char *dir, char *err, size_t errlen)
@@ -199,26 +286,11 @@ struct bundle *bundle_load(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "%s: not a bundle directory: %s", dir, errno ? strerror(errno) : "not a directory");
         goto fail;
     }
-    if (read_manifest(b, err, errlen) < 0 || read_vocab(b, err, errlen) < 0)
+    if (read_manifest(b, err, errlen) < 0 || read_vocab(b, err, errlen) < 0 ||
+        read_models(b, err, errlen) < 0)
         goto fail;
-    char *path = join(dir, "model.svm");
-    if (access(path, R_OK) < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        free(path);
-        goto fail;
-    }
-    b->model = svm_load_model(path);
-    if (!b->model) {
-        snprintf(err, errlen, "%s: not a valid libsvm model file", path);
-        free(path);
-        goto fail;
-    }
-    int bad = check_model(b, path, err, errlen);
-    free(path);
-    if (bad)
-        goto fail;
-    b->npairs = b->nlabels * (b->nlabels - 1) / 2;
-    b->linear = b->model->param.kernel_type == LINEAR;
+    set_decisions(b);
+    b->linear = b->model[0]->param.kernel_type == LINEAR;
     if (b->linear)
         collapse_linear(b);
     return b;
@@ -232,6 +304,7 @@ const char *bundle_dir(const struct bundle *b) { return b->dir; }
 int bundle_label_count(const struct bundle *b) { return b->nlabels; }
 const char *bundle_label(const struct bundle *b, int i) { return b->labels[i]; }
 int bundle_is_linear(const struct bundle *b) { return b->linear; }
+int bundle_decision_count(const struct bundle *b) { return b->ndecisions; }
 
 cJSON *bundle_describe(const struct bundle *b)
 {
@@ -239,7 +312,11 @@ cJSON *bundle_describe(const struct bundle *b)
     cJSON_DeleteItemFromObjectCaseSensitive(j, "features");
     cJSON_AddItemToObject(j, "features", feat_settings_to_json(&b->fs));
     cJSON_AddNumberToObject(j, "vocabulary", (double)vocab_size(b->vocab));
-    cJSON_AddNumberToObject(j, "support_vectors", b->model->l);
+    int nsv = 0;
+    for (int i = 0; i < b->nmodels; i++)
+        nsv += b->model[i]->l;
+    cJSON_AddStringToObject(j, "scheme", b->one_vs_rest ? "one-vs-rest" : "one-vs-one");
+    cJSON_AddNumberToObject(j, "support_vectors", nsv);
     cJSON_AddBoolToObject(j, "explainable", b->linear);
     return j;
 }
@@ -287,22 +364,30 @@ static void remove_tree(const char *dir)
 }
 
 static int write_files(const char *tmp, const cJSON *manifest, const struct feat_settings *fs,
-                       const struct vocab *v, const struct svm_model *model, char *err, size_t errlen)
+                       const struct vocab *v, const struct svm_model *const *models, int nmodels,
+                       char *err, size_t errlen)
 {
-    char *mpath = join(tmp, "manifest.yaml"), *vpath = join(tmp, "vocab.tsv"), *spath = join(tmp, "model.svm");
-    int rc = -1;
+    char *mpath = join(tmp, "manifest.yaml"), *vpath = join(tmp, "vocab.tsv");
+    char *spath[BUNDLE_MAX_LABELS] = { NULL };
+    int rc = -1, ovr = nmodels > 1, nsv = 0;
+    for (int i = 0; i < nmodels; i++) {
+        spath[i] = model_path(tmp, ovr, i);
+        nsv += models[i]->l;
+    }
     cJSON *full = cJSON_CreateObject();
     cJSON_AddNumberToObject(full, "format", BUNDLE_FORMAT);
     const cJSON *item;
     cJSON_ArrayForEach(item, manifest)
         cJSON_AddItemToObject(full, item->string, cJSON_Duplicate(item, 1));
     cJSON_AddItemToObject(full, "features", feat_settings_to_json(fs));
+    const struct svm_parameter *sp = &models[0]->param;
     cJSON *mj = cJSON_AddObjectToObject(full, "model");
-    cJSON_AddStringToObject(mj, "kernel", kernel_name(model->param.kernel_type));
-    cJSON_AddNumberToObject(mj, "C", model->param.C);
-    if (model->param.kernel_type != LINEAR)
-        cJSON_AddNumberToObject(mj, "gamma", model->param.gamma);
-    cJSON_AddNumberToObject(mj, "support_vectors", model->l);
+    cJSON_AddStringToObject(mj, "scheme", ovr ? "one-vs-rest" : "one-vs-one");
+    cJSON_AddStringToObject(mj, "kernel", kernel_name(sp->kernel_type));
+    cJSON_AddNumberToObject(mj, "C", sp->C);
+    if (sp->kernel_type != LINEAR)
+        cJSON_AddNumberToObject(mj, "gamma", sp->gamma);
+    cJSON_AddNumberToObject(mj, "support_vectors", nsv);
     cJSON_AddNumberToObject(mj, "vocabulary", (double)vocab_size(v));
 
     FILE *fp = fopen(mpath, "w");
@@ -321,22 +406,29 @@ static int write_files(const char *tmp, const cJSON *manifest, const struct feat
     }
     if (fclose(fp) != 0)
         goto io;
-    if (svm_save_model(spath, model) != 0)
-        goto io;
-    if (sync_file(mpath, err, errlen) < 0 || sync_file(vpath, err, errlen) < 0 || sync_file(spath, err, errlen) < 0)
+    for (int i = 0; i < nmodels; i++)
+        if (svm_save_model(spath[i], models[i]) != 0)
+            goto io;
+    if (sync_file(mpath, err, errlen) < 0 || sync_file(vpath, err, errlen) < 0)
         goto out;
+    for (int i = 0; i < nmodels; i++)
+        if (sync_file(spath[i], err, errlen) < 0)
+            goto out;
     rc = 0;
     goto out;
 io:
     snprintf(err, errlen, "%s: cannot write bundle: %s", tmp, strerror(errno));
 out:
     cJSON_Delete(full);
-    free(mpath); free(vpath); free(spath);
+    free(mpath);
+    free(vpath);
+    for (int i = 0; i < nmodels; i++)
+        free(spath[i]);
     return rc;
 }
 
 int bundle_write(const char *dir, const cJSON *manifest, const struct feat_settings *fs,
-                 const struct vocab *v, const struct svm_model *model,
+                 const struct vocab *v, const struct svm_model *const *models, int nmodels,
                  char *err, size_t errlen)
 {
     size_t n = strlen(dir);
@@ -346,11 +438,15 @@ int bundle_write(const char *dir, const cJSON *manifest, const struct feat_setti
     char *tmp = xmalloc(n + 16);
     snprintf(tmp, n + 16, "%s.tmp-XXXXXX", target);
     int rc = -1;
+    if (nmodels < 1 || nmodels > BUNDLE_MAX_LABELS) {
+        snprintf(err, errlen, "%s: a bundle holds 1 to %d models, not %d", target, BUNDLE_MAX_LABELS, nmodels);
+        goto out;
+    }
     if (!mkdtemp(tmp)) {
         snprintf(err, errlen, "%s: cannot create temporary directory: %s", tmp, strerror(errno));
         goto out;
     }
-    if (write_files(tmp, manifest, fs, v, model, err, errlen) < 0) {
+    if (write_files(tmp, manifest, fs, v, models, nmodels, err, errlen) < 0) {
         remove_tree(tmp);
         goto out;
     }

@@ -2,7 +2,9 @@
  * bundle: a trained model on disk and in memory. A bundle directory holds
  * manifest.yaml (format number, name, labels, feature settings, training
  * figures), vocab.tsv (the feature vocabulary with its weights) and
- * model.svm (libsvm's own model file). docs/model-format.md describes them.
+ * libsvm's own model files: model.svm, one model over all the labels
+ * (one-vs-one), or model.0.svm .. model.<k-1>.svm, one binary model per
+ * label (one-vs-rest). docs/model-format.md describes them.
  * A loaded bundle is immutable: any number of threads may score with it.
  */
 #ifndef STANCE_BUNDLE_H
@@ -38,6 +40,10 @@ int bundle_label_count(const struct bundle *b);
  * the order of every score array. Valid while the bundle lives. */
 const char *bundle_label(const struct bundle *b, int i);
 
+/* How many decision values a text gets (score_decision_values): one per
+ * pair of labels for one-vs-one bundles, one per label for one-vs-rest. */
+int bundle_decision_count(const struct bundle *b);
+
 /* 1 when the model is linear and so can be scored fast and explained. */
 int bundle_is_linear(const struct bundle *b);
 
@@ -54,10 +60,12 @@ struct svm_model;
  * place (exchanged with an existing dir, whose old files are removed), so
  * a crash never leaves a half-written bundle at dir. manifest holds the
  * name, labels (in the order matching libsvm labels 0..k-1) and any
- * training figures; format, features and kernel are added here. Returns 0,
- * or -1 with err filled. */
+ * training figures; format, features, scheme and kernel are added here.
+ * models are train_fit's: one model is one-vs-one, more are one-vs-rest
+ * (model i telling label i, libsvm label 1, from the rest, 0). The caller
+ * keeps ownership of everything passed. Returns 0, or -1 with err filled. */
 int bundle_write(const char *dir, const cJSON *manifest, const struct feat_settings *fs,
-                 const struct vocab *v, const struct svm_model *model,
+                 const struct vocab *v, const struct svm_model *const *models, int nmodels,
                  char *err, size_t errlen);
 
 #endif

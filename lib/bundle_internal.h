@@ -9,18 +9,35 @@
 #include "feat.h"
 #include <svm.h>
 
+#define BUNDLE_MAX_DECISIONS (BUNDLE_MAX_LABELS * (BUNDLE_MAX_LABELS - 1) / 2)
+
 struct bundle {
     char *dir, *name;
     int nlabels;
     char *labels[BUNDLE_MAX_LABELS];
     struct feat_settings fs;
     struct vocab *vocab;
-    struct svm_model *model;
-    int label_of_svm[BUNDLE_MAX_LABELS]; /* libsvm's class k -> manifest label index */
-    int svm_of_label[BUNDLE_MAX_LABELS]; /* and back */
+    /* One-vs-one: model[0], one libsvm model over all the labels, with
+     * label_of_svm / svm_of_label mapping its classes to manifest labels.
+     * One-vs-rest: model[i] (i < nlabels) tells manifest label i (libsvm
+     * label 1) from the rest (0). */
+    int one_vs_rest;
+    int nmodels;
+    struct svm_model *model[BUNDLE_MAX_LABELS];
+    int label_of_svm[BUNDLE_MAX_LABELS];
+    int svm_of_label[BUNDLE_MAX_LABELS];
     int linear;
-    int npairs;                          /* nlabels * (nlabels - 1) / 2; when linear, each
-                                            feature's vocab_row holds its npairs weights */
+    /* The decision functions: one per pair of labels in libsvm's pair order
+     * (one-vs-one) or one per manifest label, positive for the label
+     * (one-vs-rest). When linear, each feature's vocab_row holds its
+     * ndecisions weights, and decision d is bias[d] plus the row's dot
+     * product with the text's vector. */
+    int ndecisions;
+    double bias[BUNDLE_MAX_DECISIONS];
+    /* One-vs-rest: label i's probability before normalising is Platt's
+     * sigmoid of decision i with these (libsvm's probA and probB, turned to
+     * face the label). */
+    double sig_a[BUNDLE_MAX_LABELS], sig_b[BUNDLE_MAX_LABELS];
     cJSON *manifest;
 };
 

@@ -1,9 +1,11 @@
 /*
  * score: the scoring path. Linear bundles use the collapsed weights built
- * by bundle_load; every other kernel goes through libsvm. Pairwise
+ * by bundle_load; every other kernel goes through libsvm. One-vs-one
  * probabilities follow libsvm's Platt sigmoids and its pairwise coupling
  * (Wu, Lin and Weng 2004, method 2) step by step, so the figures agree with
- * svm_predict_probability to rounding.
+ * svm_predict_probability to rounding; one-vs-rest probabilities are each
+ * binary model's, as svm_predict_probability gives them, divided by their
+ * sum.
  */
 #include "score.h"
 #include "bundle_internal.h"
@@ -14,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PAIRS (BUNDLE_MAX_LABELS * (BUNDLE_MAX_LABELS - 1) / 2)
-
 struct score_scratch {
     struct feat_scratch *feat;
     char *norm;                   /* the normalised text, reused across calls */
@@ -23,7 +23,7 @@ struct score_scratch {
     struct feat_vec vec;          /* the last text's features, for score_explain */
     struct svm_node *nodes;
     size_t nodes_cap;
-    double dec[MAX_PAIRS];
+    double dec[BUNDLE_MAX_DECISIONS];
     struct score_reason *reasons;
     size_t reasons_cap;
 };
@@ -120,13 +120,25 @@ static void couple_k(int k, double r[][BUNDLE_MAX_LABELS], double *p)
     }
 }
 
-/* From the decision values in s->dec to probabilities in manifest order. */
-static void probabilities(const struct bundle *b, const double *dec, struct score_result *out)
+static void set_label(int k, const double *p, const int *label_of, struct score_result *out)
 {
-    const struct svm_model *m = b->model;
+    int best = 0;
+    for (int i = 1; i < k; i++)
+        if (p[i] > p[best])
+            best = i;
+    out->label = label_of[best];
+    for (int i = 0; i < k; i++)
+        out->prob[label_of[i]] = p[i];
+}
+
+static const double min_prob = 1e-7;  /* libsvm's clamp on a sigmoid */
+
+/* From one-vs-one decision values to probabilities in manifest order. */
+static void pair_probabilities(const struct bundle *b, const double *dec, struct score_result *out)
+{
+    const struct svm_model *m = b->model[0];
     int k = m->nr_class;
     double r[BUNDLE_MAX_LABELS][BUNDLE_MAX_LABELS], p[BUNDLE_MAX_LABELS];
-    const double min_prob = 1e-7;
     int pair = 0;
     for (int i = 0; i < k; i++)
         for (int j = i + 1; j < k; j++, pair++) {
@@ -136,13 +148,30 @@ static void probabilities(const struct bundle *b, const double *dec, struct scor
             r[j][i] = 1 - v;
         }
     couple_k(k, r, p);
-    int best = 0;
-    for (int i = 1; i < k; i++)
-        if (p[i] > p[best])
-            best = i;
-    out->label = b->label_of_svm[best];
-    for (int i = 0; i < k; i++)
-        out->prob[b->label_of_svm[i]] = p[i];
+    set_label(k, p, b->label_of_svm, out);
+}
+
+/* p[i] is label i's binary probability; divides them by their sum. */
+static void normalise(const struct bundle *b, double *p, struct score_result *out)
+{
+    double sum = 0;
+    for (int i = 0; i < b->nlabels; i++)
+        sum += p[i];
+    for (int i = 0; i < b->nlabels; i++)
+        p[i] /= sum;
+    set_label(b->nlabels, p, b->label_of_svm, out);
+}
+
+static void probabilities(const struct bundle *b, const double *dec, struct score_result *out)
+{
+    if (!b->one_vs_rest) {
+        pair_probabilities(b, dec, out);
+        return;
+    }
+    double p[BUNDLE_MAX_LABELS];
+    for (int i = 0; i < b->nlabels; i++)
+        p[i] = fmin(fmax(sigmoid(dec[i], b->sig_a[i], b->sig_b[i]), min_prob), 1 - min_prob);
+    normalise(b, p, out);
 }
 
 static int vectorize(const struct bundle *b, struct score_scratch *s,
@@ -163,10 +192,9 @@ int score_text(const struct bundle *b, struct score_scratch *s,
         return score_text_libsvm(b, s, text, len, out, err, errlen);
     if (vectorize(b, s, text, len, err, errlen) < 0)
         return -1;
-    int np = b->npairs;
-    const double *rho = b->model->rho;
+    int np = b->ndecisions;
     for (int p = 0; p < np; p++)
-        s->dec[p] = -rho[p];
+        s->dec[p] = b->bias[p];
     for (size_t i = 0; i < s->vec.n; i++) {
         const double *row = s->vec.row[i];
         double x = s->vec.val[i];
@@ -189,12 +217,26 @@ int score_text_libsvm(const struct bundle *b, struct score_scratch *s,
     }
     feat_vec_nodes(&s->vec, s->nodes);
     double p[BUNDLE_MAX_LABELS];
-    int k = b->model->nr_class;
-    int label = (int)svm_predict_probability(b->model, s->nodes, p);
-    svm_predict_values(b->model, s->nodes, s->dec);
-    out->label = label;
-    for (int i = 0; i < k; i++)
-        out->prob[b->label_of_svm[i]] = p[i];
+    if (!b->one_vs_rest) {
+        const struct svm_model *m = b->model[0];
+        int label = (int)svm_predict_probability(m, s->nodes, p);
+        svm_predict_values(m, s->nodes, s->dec);
+        out->label = label;
+        for (int i = 0; i < m->nr_class; i++)
+            out->prob[b->label_of_svm[i]] = p[i];
+        return 0;
+    }
+    for (int i = 0; i < b->nlabels; i++) {
+        const struct svm_model *m = b->model[i];
+        int first = m->label[0] == 1;
+        double two[2];
+        svm_predict_probability(m, s->nodes, two);
+        svm_predict_values(m, s->nodes, &s->dec[i]);
+        p[i] = first ? two[0] : two[1];
+        if (!first)
+            s->dec[i] = -s->dec[i];
+    }
+    normalise(b, p, out);
     return 0;
 }
 
@@ -212,6 +254,25 @@ static int by_weight_desc(const void *a, const void *b)
     return x != y ? (x < y) - (x > y) : strcmp(p->feature, q->feature);
 }
 
+/* A feature's push towards label, per unit of its value: its weight in
+ * label's one-vs-rest decision, or its mean share in every pairwise
+ * decision involving label, signed so that positive favours label. */
+static double push(const struct bundle *b, const double *row, int label)
+{
+    if (b->one_vs_rest)
+        return row[label];
+    int c = b->svm_of_label[label], nc = b->model[0]->nr_class;
+    double sum = 0;
+    int pair = 0;
+    for (int i = 0; i < nc; i++)
+        for (int j = i + 1; j < nc; j++, pair++)
+            if (i == c)
+                sum += row[pair];
+            else if (j == c)
+                sum -= row[pair];
+    return sum / (nc - 1);
+}
+
 int score_explain(const struct bundle *b, const struct score_scratch *s_,
                   int label, size_t k,
                   struct score_reason *pro, size_t *npro,
@@ -222,28 +283,16 @@ int score_explain(const struct bundle *b, const struct score_scratch *s_,
     *npro = *ncon = 0;
     if (!b->linear) {
         snprintf(err, errlen, "model '%s' has a %s kernel: only linear models can be explained",
-                 b->name, b->model->param.kernel_type == RBF ? "RBF" : "non-linear");
+                 b->name, b->model[0]->param.kernel_type == RBF ? "RBF" : "non-linear");
         return -1;
     }
     if (s->reasons_cap < s->vec.n) {
         s->reasons_cap = s->vec.n + 16;
         s->reasons = xrealloc(s->reasons, s->reasons_cap * sizeof *s->reasons);
     }
-    /* A feature's push towards label is its share in every pairwise
-     * decision involving label, signed so that positive favours label. */
-    int c = b->svm_of_label[label], nc = b->model->nr_class;
-    for (size_t f = 0; f < s->vec.n; f++) {
-        const double *row = s->vec.row[f];
-        double sum = 0;
-        int pair = 0;
-        for (int i = 0; i < nc; i++)
-            for (int j = i + 1; j < nc; j++, pair++)
-                if (i == c)
-                    sum += row[pair];
-                else if (j == c)
-                    sum -= row[pair];
-        s->reasons[f] = (struct score_reason){ vocab_feature(b->vocab, s->vec.id[f]), sum * s->vec.val[f] / (nc - 1) };
-    }
+    for (size_t f = 0; f < s->vec.n; f++)
+        s->reasons[f] = (struct score_reason){ vocab_feature(b->vocab, s->vec.id[f]),
+                                               push(b, s->vec.row[f], label) * s->vec.val[f] };
     if (s->vec.n > 1)
         qsort(s->reasons, s->vec.n, sizeof *s->reasons, by_weight_desc);
     for (size_t f = 0; f < s->vec.n && *npro < k && s->reasons[f].weight > 0; f++)

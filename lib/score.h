@@ -1,9 +1,11 @@
 /*
- * score: text in, class probabilities out. For linear models the one-vs-one
- * decision functions are collapsed into one weight vector per class pair at
- * load time, so a sentence costs one sparse pass over its features whatever
- * the number of support vectors; the probabilities are then coupled exactly
- * as libsvm's svm_predict_probability does. Other kernels use libsvm.
+ * score: text in, class probabilities out. For linear models the decision
+ * functions (one per class pair, or one per class for one-vs-rest bundles)
+ * are collapsed into one weight vector each at load time, so a sentence
+ * costs one sparse pass over its features whatever the number of support
+ * vectors; the probabilities are then made exactly as libsvm's
+ * svm_predict_probability makes them (one-vs-rest: each binary model's,
+ * divided by their sum). Other kernels use libsvm.
  */
 #ifndef STANCE_SCORE_H
 #define STANCE_SCORE_H
@@ -40,8 +42,10 @@ int score_text_libsvm(const struct bundle *b, struct score_scratch *s,
                       const char *text, size_t len, struct score_result *out,
                       char *err, size_t errlen);
 
-/* The one-vs-one decision values of the text last scored with s, in
- * libsvm's pair order (as svm_predict_values writes them). Owned by s. */
+/* The decision values of the text last scored with s: one-vs-one, one per
+ * pair in libsvm's pair order (as svm_predict_values writes them);
+ * one-vs-rest, one per label in manifest order, positive for the label.
+ * Owned by s. */
 const double *score_decision_values(const struct score_scratch *s);
 
 struct score_reason {

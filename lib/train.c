@@ -135,14 +135,18 @@ static struct vocab *fit_vocab(const struct dataset *d, const size_t *idx, size_
 void train_fit_free(struct train_fit *f)
 {
     vocab_free(&f->vocab);
-    svm_free_and_destroy_model(&f->model);
+    for (int i = 0; i < f->nmodels; i++)
+        svm_free_and_destroy_model(&f->model[i]);
     free(f->pool);
     free(f->rows);
     free(f->y);
     memset(f, 0, sizeof *f);
 }
 
-static void set_svm_params(const struct dataset *d, const size_t *idx, size_t n,
+/* libsvm's parameters for a fit on the n rows whose labels are y; with
+ * p->balanced, each of its nlab labels (0..nlab-1) weighs n / (nlab *
+ * its count), into wl and w (room for nlab). */
+static void set_svm_params(const double *y, size_t n, int nlab,
                            const struct train_params *p, int probability,
                            struct svm_parameter *sp, int *wl, double *w)
 {
@@ -159,10 +163,10 @@ static void set_svm_params(const struct dataset *d, const size_t *idx, size_t n,
         return;
     size_t count[BUNDLE_MAX_LABELS] = { 0 };
     for (size_t r = 0; r < n; r++)
-        count[d->label[ROW(r)]]++;
-    for (int c = 0; c < d->nlabels; c++) {
+        count[(int)y[r]]++;
+    for (int c = 0; c < nlab; c++) {
         wl[sp->nr_weight] = c;
-        w[sp->nr_weight++] = count[c] ? (double)n / ((double)d->nlabels * (double)count[c]) : 1.0;
+        w[sp->nr_weight++] = count[c] ? (double)n / ((double)nlab * (double)count[c]) : 1.0;
     }
     sp->weight_label = wl;
     sp->weight = w;
@@ -242,6 +246,32 @@ static void mnb_out_of_fold(const struct dataset *d, const size_t *idx, size_t n
     free(m.fold);
 }
 
+/* Trains the next model of out on its rows with labels y (0..nlab-1). */
+static int fit_model(struct train_fit *out, double *y, size_t n, int nlab,
+                     const struct train_params *p, int probability, char *err, size_t errlen)
+{
+    struct svm_problem prob = { (int)n, y, out->rows };
+    struct svm_parameter sp;
+    int wl[BUNDLE_MAX_LABELS];
+    double w[BUNDLE_MAX_LABELS];
+    set_svm_params(y, n, nlab, p, probability, &sp, wl, w);
+    const char *bad = svm_check_parameter(&prob, &sp);
+    if (bad) {
+        snprintf(err, errlen, "libsvm: %s", bad);
+        return -1;
+    }
+    /* each model's Platt folds are drawn from the seed, whatever came before */
+    if (probability)
+        srand(p->seed);
+    struct svm_model *m = svm_train(&prob, &sp);
+    /* libsvm keeps pointers to weight arrays on the stack; drop them. */
+    m->param.weight_label = NULL;
+    m->param.weight = NULL;
+    m->param.nr_weight = 0;
+    out->model[out->nmodels++] = m;
+    return 0;
+}
+
 int train_fit(const struct dataset *d, const size_t *idx, size_t n,
               const struct train_params *p, int probability,
               struct train_fit *out, char *err, size_t errlen)
@@ -274,25 +304,35 @@ int train_fit(const struct dataset *d, const size_t *idx, size_t n,
     if (p->fs.mnb > 0)
         mnb_out_of_fold(d, idx, n, out->vocab, p->fs.mnb, out->rows);
 
-    struct svm_problem prob = { (int)n, out->y, out->rows };
-    struct svm_parameter sp;
-    int wl[BUNDLE_MAX_LABELS];
-    double w[BUNDLE_MAX_LABELS];
-    set_svm_params(d, idx, n, p, probability, &sp, wl, w);
-    const char *bad = svm_check_parameter(&prob, &sp);
-    if (bad) {
-        snprintf(err, errlen, "libsvm: %s", bad);
-        train_fit_free(out);
-        return -1;
+    int rc = 0;
+    if (p->one_vs_rest) {
+        double *yb = xmalloc((n ? n : 1) * sizeof *yb);
+        for (int c = 0; c < d->nlabels && rc == 0; c++) {
+            for (size_t r = 0; r < n; r++)
+                yb[r] = out->y[r] == c;
+            rc = fit_model(out, yb, n, 2, p, probability, err, errlen);
+        }
+        free(yb);
+    } else {
+        rc = fit_model(out, out->y, n, d->nlabels, p, probability, err, errlen);
     }
-    if (probability)
-        srand(p->seed);
-    out->model = svm_train(&prob, &sp);
-    /* libsvm keeps pointers to weight arrays on the stack; drop them. */
-    out->model->param.weight_label = NULL;
-    out->model->param.weight = NULL;
-    out->model->param.nr_weight = 0;
-    return 0;
+    if (rc < 0)
+        train_fit_free(out);
+    return rc;
+}
+
+/* How strongly binary model m (label 1 against 0) favours label 1 for x:
+ * its probability with prob, else its decision value. */
+static double ovr_strength(const struct svm_model *m, const struct svm_node *x, int prob)
+{
+    double v[2];
+    int first = m->label[0] == 1;
+    if (prob) {
+        svm_predict_probability(m, x, v);
+        return first ? v[0] : v[1];
+    }
+    svm_predict_values(m, x, v);
+    return first ? v[0] : -v[0];
 }
 
 int train_predict(const struct train_fit *fit, const struct feat_settings *fs,
@@ -305,7 +345,22 @@ int train_predict(const struct train_fit *fit, const struct feat_settings *fs,
         *buf = xrealloc(*buf, *cap * sizeof **buf);
     }
     feat_vec_nodes(&v, *buf);
-    return (int)(prob ? svm_predict_probability(fit->model, *buf, prob) : svm_predict(fit->model, *buf));
+    if (fit->nmodels == 1)
+        return (int)(prob ? svm_predict_probability(fit->model[0], *buf, prob) : svm_predict(fit->model[0], *buf));
+    /* Bundles divide the binary probabilities by their sum, which keeps
+     * the largest the largest. */
+    int best = 0;
+    double top = 0;
+    for (int c = 0; c < fit->nmodels; c++) {
+        double x = ovr_strength(fit->model[c], *buf, prob != NULL);
+        if (prob)
+            prob[c] = x;
+        if (c == 0 || x > top) {
+            best = c;
+            top = x;
+        }
+    }
+    return best;
 }
 
 /* ---- cross-validation ---- */

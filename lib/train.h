@@ -18,18 +18,25 @@ struct train_params {
     struct feat_settings fs;
     int kernel;          /* libsvm's LINEAR or RBF */
     double C, gamma;
-    int balanced;        /* weight classes by n / (k * n_class) */
+    int balanced;        /* weight classes by n / (k * n_class); one-vs-rest
+                            weights each binary model's two sides by n / (2 * n_side) */
+    int one_vs_rest;     /* one binary model per label against all the others,
+                            instead of libsvm's one model per pair of labels */
     unsigned seed;
     int threads;         /* for cross-validation and grid search */
 };
 
 void train_params_default(struct train_params *p);
 
-/* A fitted model: its vocabulary and libsvm model, which points into
- * memory held here. Free with train_fit_free(). */
+/* A fitted model: its vocabulary and libsvm models, which point into
+ * memory held here. One-vs-one fits have one model (nmodels 1), whose
+ * libsvm labels are the dataset's label indices; one-vs-rest fits have one
+ * binary model per label, model[c] telling label c (libsvm label 1) from
+ * the others (libsvm label 0). Free with train_fit_free(). */
 struct train_fit {
     struct vocab *vocab;
-    struct svm_model *model;
+    struct svm_model *model[BUNDLE_MAX_LABELS];
+    int nmodels;
     struct svm_node *pool;
     struct svm_node **rows;
     double *y;
@@ -44,8 +51,9 @@ int train_fit(const struct dataset *d, const size_t *idx, size_t n,
 void train_fit_free(struct train_fit *f);
 
 /* The label index the fit predicts for the normalised text norm[0..len):
- * with prob (room for the labels), the most probable label as bundles
- * predict it, else libsvm's one-vs-one vote. s and *buf (*cap entries,
+ * with prob (room for the labels; filled in no promised order), the most
+ * probable label as bundles predict it, else libsvm's one-vs-one vote or
+ * the one-vs-rest model with the largest decision value. s and *buf (*cap entries,
  * grown as needed; the caller frees it) are the caller's working memory. */
 int train_predict(const struct train_fit *fit, const struct feat_settings *fs,
                   struct feat_scratch *s, struct svm_node **buf, size_t *cap,

@@ -49,6 +49,8 @@ static const char usage[] =
     "  --kernel K         linear (default) or rbf\n"
     "  --gamma X          RBF gamma (default 1)\n"
     "  --no-balance       do not weight classes by inverse frequency\n"
+    "  --scheme S         ovo: one libsvm model over all labels, pair by pair\n"
+    "                     (default); ovr: one binary model per label against the rest\n"
     "  --seed N           fold assignment and probability fitting seed (default 1)\n"
     "  --threads N        threads for cross-validation, and predict's scoring\n"
     "                     (1, or 2 when N > 1; default: online cores)\n"
@@ -105,7 +107,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
     enum { O_DATA = 256, O_DEV, O_OUT, O_NAME, O_LABELS, O_FOLDS, O_GRID, O_C, O_KERNEL, O_GAMMA,
            O_NOBAL, O_SEED, O_THREADS, O_JSON, O_MODEL, O_INPUT, O_LIBSVM, O_CHAR, O_TF, O_MINDF, O_MNB,
-           O_FLAG };
+           O_SCHEME };
     static int flag_val;
     static const struct option lo[] = {
         { "data", 1, 0, O_DATA }, { "dev", 1, 0, O_DEV }, { "out", 1, 0, O_OUT },
@@ -115,7 +117,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "threads", 1, 0, O_THREADS }, { "json", 0, 0, O_JSON }, { "model", 1, 0, O_MODEL },
         { "input", 1, 0, O_INPUT }, { "libsvm", 0, 0, O_LIBSVM }, { "char", 1, 0, O_CHAR },
         { "tf", 1, 0, O_TF }, { "min-df", 1, 0, O_MINDF }, { "mnb", 1, 0, O_MNB },
-        { "help", 0, 0, 'h' },
+        { "scheme", 1, 0, O_SCHEME }, { "help", 0, 0, 'h' },
         { "words", 0, &flag_val, 1 }, { "no-words", 0, &flag_val, 2 },
         { "bigrams", 0, &flag_val, 3 }, { "no-bigrams", 0, &flag_val, 4 },
         { "negation", 0, &flag_val, 5 }, { "no-negation", 0, &flag_val, 6 },
@@ -164,6 +166,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
             else die_usage("--kernel must be linear or rbf");
             break;
         case O_NOBAL: o->p.balanced = 0; break;
+        case O_SCHEME:
+            if (strcmp(optarg, "ovo") == 0) o->p.one_vs_rest = 0;
+            else if (strcmp(optarg, "ovr") == 0) o->p.one_vs_rest = 1;
+            else die_usage("--scheme must be ovo or ovr");
+            break;
         case O_SEED: o->p.seed = (unsigned)parse_whole(optarg, "--seed", 0, UINT_MAX); break;
         case O_THREADS: o->p.threads = (int)parse_whole(optarg, "--threads", 1, 1024); break;
         case O_JSON: o->json = 1; break;
@@ -381,7 +388,8 @@ static int cmd_train(struct opts *o)
             fprintf(stderr, "dev %s: accuracy %.4f, macro-F1 %.4f\n", base_name(o->dev), metrics_accuracy(&dm), metrics_macro_f1(&dm));
         dataset_free(&dev);
     }
-    if (bundle_write(o->out, man, &o->p.fs, fit.vocab, fit.model, err, sizeof err) < 0) {
+    if (bundle_write(o->out, man, &o->p.fs, fit.vocab, (const struct svm_model *const *)fit.model,
+                     fit.nmodels, err, sizeof err) < 0) {
         fprintf(stderr, "stance-train: %s\n", err);
         train_fit_free(&fit);
         goto out;

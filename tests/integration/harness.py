@@ -59,12 +59,12 @@ def _cleanup_bundles():
         shutil.rmtree(_bundle_root, ignore_errors=True)
 
 
-def train_bundle(name="stance", data=MINI_STANCE, out=None, timeout=300):
+def train_bundle(name="stance", data=MINI_STANCE, out=None, timeout=300, options=()):
     """Trains a bundle called `name` from the TSV `data` with $BIN/stance-train
-    and returns its directory. Without `out` the result is cached for the
-    process; with `out` a fresh bundle is written there."""
+    and its `options`, and returns its directory. Without `out` the result is
+    cached for the process; with `out` a fresh bundle is written there."""
     global _bundle_root
-    key = (os.path.abspath(data), name)
+    key = (os.path.abspath(data), name, tuple(options))
     cached = out is None
     if cached and key in _bundle_cache:
         return _bundle_cache[key]
@@ -75,7 +75,7 @@ def train_bundle(name="stance", data=MINI_STANCE, out=None, timeout=300):
             _bundle_root = tempfile.mkdtemp(prefix="stanced-bundles-")
             atexit.register(_cleanup_bundles)
         out = os.path.join(_bundle_root, "%s-%d" % (name, len(_bundle_cache)))
-    proc = subprocess.run([trainer, "train", "--data", data, "--out", out, "--name", name],
+    proc = subprocess.run([trainer, "train", "--data", data, "--out", out, "--name", name, *options],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError("stance-train failed (exit %d): %s"

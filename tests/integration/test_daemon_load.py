@@ -139,6 +139,20 @@ class Reload(harness.DaemonCase):
         self.assertEqual(self.generation(), g)
         self.classify_ok()
 
+    def test_reload_between_schemes(self):
+        ovr = harness.train_bundle("stance", harness.MINI_STANCE, options=("--scheme", "ovr"))
+        harness.copy_bundle(ovr, self.live)
+        self.assertEqual(self.request({"op": "reload"}).get("ok"), True)
+        self.assertEqual(self.request({"op": "models"})["models"][0]["scheme"], "one-vs-rest")
+        self.classify_ok()
+        # a one-vs-rest bundle without one of its label's models keeps the old one serving
+        os.remove(os.path.join(self.live, "model.2.svm"))
+        r = self.request({"op": "reload"})
+        self.assertError(r, "reload_failed")
+        self.assertIn("model.2.svm", r["error"]["message"])
+        self.assertEqual(self.request({"op": "models"})["models"][0]["scheme"], "one-vs-rest")
+        self.classify_ok()
+
     def test_truncated_vocab_keeps_old(self):
         with open(os.path.join(self.live, "vocab.tsv"), "r+") as f:
             f.truncate(10)

@@ -103,8 +103,8 @@ def max_model_feature(bundle):
 
 class TrainCase(unittest.TestCase):
     """Trains, once for the class, a default bundle (the harness's cached
-    one) and --mnb 10 and --no-punct bundles of tests/data/mini_stance.tsv
-    into a temporary directory."""
+    one) and --mnb 10, --no-punct and --scheme ovr bundles of
+    tests/data/mini_stance.tsv into a temporary directory."""
 
     @classmethod
     def setUpClass(cls):
@@ -113,6 +113,7 @@ class TrainCase(unittest.TestCase):
             cls.default = harness.train_bundle("stance", harness.MINI_STANCE)
             cls.mnb = cls.train("mnb", "--mnb", "10")
             cls.nopunct = cls.train("nopunct", "--no-punct")
+            cls.ovr = cls.train("ovr", "--scheme", "ovr")
         except Exception:
             shutil.rmtree(cls.tmp, ignore_errors=True)
             raise
@@ -232,6 +233,23 @@ class TrainTest(TrainCase):
         # and the model uses the 4 appended class features after the vocabulary
         self.assertEqual(max_model_feature(self.mnb), len(entries) + 4)
 
+    def test_one_vs_rest_has_a_binary_model_per_label(self):
+        self.assertEqual(manifest_section(self.default, "model")["scheme"], "one-vs-one")
+        model = manifest_section(self.ovr, "model")
+        self.assertEqual(model["scheme"], "one-vs-rest")
+        self.assertEqual(sorted(os.listdir(self.ovr)),
+                         ["manifest.yaml"] + ["model.%d.svm" % i for i in range(4)] + ["vocab.tsv"])
+        support_vectors = 0
+        for i in range(4):
+            with open(os.path.join(self.ovr, "model.%d.svm" % i)) as f:
+                head = dict(line.rstrip("\n").split(" ", 1) for line in f if line != "SV\n"
+                            and not line[0].isdigit() and not line[0] == "-")
+            self.assertEqual(head["nr_class"], "2", i)
+            self.assertEqual(sorted(head["label"].split()), ["0", "1"], i)
+            self.assertIn("probA", head, i)
+            support_vectors += int(head["total_sv"])
+        self.assertEqual(model["support_vectors"], support_vectors)
+
     def test_json_prints_the_manifest(self):
         out = os.path.join(self.scratch(), "b")
         p = self.assertOk(run("train", "--data", harness.MINI_SENTIMENT, "--out", out,
@@ -278,7 +296,7 @@ class PredictTest(TrainCase):
         return labels
 
     def test_fast_path_and_libsvm_print_the_same(self):
-        for name, bundle in (("default", self.default), ("mnb 10", self.mnb)):
+        for name, bundle in (("default", self.default), ("mnb 10", self.mnb), ("ovr", self.ovr)):
             with self.subTest(bundle=name):
                 fast = self.predict(bundle)
                 slow = self.predict(bundle, "--libsvm")
@@ -343,6 +361,12 @@ class CrossValidationTest(TrainCase):
         p = self.cv("--json", "--mnb", "10")
         self.assertFigures(json.loads(p.stdout), STANCE_LABELS, len(read_rows(harness.MINI_STANCE)))
 
+    def test_one_vs_rest(self):
+        fig = json.loads(self.cv("--json", "--scheme", "ovr").stdout)
+        self.assertFigures(fig, STANCE_LABELS, len(read_rows(harness.MINI_STANCE)))
+        # held-out folds of four labels: well above the quarter a guess gets
+        self.assertGreater(fig["accuracy"], 0.5, fig)
+
     def test_three_labels(self):
         p = self.cv("--json", data=harness.MINI_SENTIMENT)
         self.assertFigures(json.loads(p.stdout), SENTIMENT_LABELS, 45)
@@ -368,7 +392,7 @@ class EvalTest(TrainCase):
         return self.assertOk(run("eval", "--model", bundle, "--data", data, *options))
 
     def test_json_figures(self):
-        for name, bundle in (("default", self.default), ("mnb 10", self.mnb)):
+        for name, bundle in (("default", self.default), ("mnb 10", self.mnb), ("ovr", self.ovr)):
             with self.subTest(bundle=name):
                 fig = json.loads(self.eval(bundle, "--json").stdout)
                 self.assertFigures(fig, STANCE_LABELS, len(read_rows(harness.MINI_STANCE)))
@@ -376,8 +400,9 @@ class EvalTest(TrainCase):
                 self.assertGreaterEqual(fig["accuracy"], 0.9, fig)
 
     def test_libsvm_gives_the_same_figures(self):
-        self.assertEqual(self.eval(self.mnb, "--json", "--libsvm").stdout,
-                         self.eval(self.mnb, "--json").stdout)
+        for bundle in (self.mnb, self.ovr):
+            self.assertEqual(self.eval(bundle, "--json", "--libsvm").stdout,
+                             self.eval(bundle, "--json").stdout)
 
     def test_on_other_data_with_the_bundles_labels(self):
         bundle = self.train("senti", data=harness.MINI_SENTIMENT)
@@ -412,7 +437,7 @@ class ErrorTest(TrainCase):
                  (["--C", "0"], "--C"), (["--C", "-2"], "--C"), (["--C", "x"], "--C"),
                  (["--folds", "1e10"], "--folds"), (["--folds", "2.5"], "--folds"),
                  (["--seed", "-1"], "--seed"), (["--threads", "0"], "--threads"),
-                 (["--min-df", "1e300"], "--min-df")]
+                 (["--min-df", "1e300"], "--min-df"), (["--scheme", "ova"], "--scheme")]
         for options, word in cases:
             for cmd in ("train", "cv"):
                 with self.subTest(cmd=cmd, options=options):

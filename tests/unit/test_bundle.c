@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[256], bdir[300], mdir[300];
+static char dir[256], bdir[300], mdir[300], odir[300];
 
 static void sh(const char *fmt, const char *arg)
 {
@@ -60,17 +60,18 @@ static int write_bundle(const struct dataset *d, const struct train_params *p, c
     cJSON *labels = cJSON_AddArrayToObject(man, "labels");
     for (int i = 0; i < d->nlabels; i++)
         cJSON_AddItemToArray(labels, cJSON_CreateString(d->labels[i]));
-    int rc = bundle_write(path, man, &p->fs, fit.vocab, fit.model, err, sizeof err);
+    int rc = bundle_write(path, man, &p->fs, fit.vocab, (const struct svm_model *const *)fit.model, fit.nmodels, err, sizeof err);
     train_fit_free(&fit);
     cJSON_Delete(man);
     return rc;
 }
 
 /* The fast path against libsvm on every sentence of d: the same labels,
- * probabilities and decision values within 1e-9. Returns how many
- * sentences the bundle labels as d does. */
-static int agrees_with_libsvm(const struct bundle *b, const struct dataset *d)
+ * probabilities and decision values (ndec of them) within 1e-9. Returns
+ * how many sentences the bundle labels as d does. */
+static int agrees_with_libsvm(const struct bundle *b, const struct dataset *d, int ndec)
 {
+    CHECK(bundle_decision_count(b) == ndec);
     char err[512];
     struct score_scratch *s = score_scratch_new();
     int agree = 1, correct = 0;
@@ -88,7 +89,7 @@ static int agrees_with_libsvm(const struct bundle *b, const struct dataset *d)
             worst = fmax(worst, fabs(fast.prob[k] - ref.prob[k]));
             sum += fast.prob[k];
         }
-        for (int k = 0; k < 6; k++)
+        for (int k = 0; k < ndec; k++)
             worst = fmax(worst, fabs(fdec[k] - dec[k]));
         CHECK(fabs(sum - 1) < 1e-9);
         correct += fast.label == d->label[i];
@@ -97,6 +98,25 @@ static int agrees_with_libsvm(const struct bundle *b, const struct dataset *d)
     CHECK(worst < 1e-9);
     score_scratch_free(&s);
     return correct;
+}
+
+/* b calls a sentence about tanks and troops escalatory, and explains it
+ * with reasons in order and pointing the right way. */
+static void explains_escalation(const struct bundle *b, struct score_scratch *s)
+{
+    char err[512];
+    struct score_result r;
+    const char *t = "The army will send more tanks and troops to the border.";
+    CHECK(score_text(b, s, t, strlen(t), &r, err, sizeof err) == 0);
+    CHECK_STR(bundle_label(b, r.label), "escalatory");
+    struct score_reason pro[3], con[3];
+    size_t npro, ncon;
+    CHECK(score_explain(b, s, r.label, 3, pro, &npro, con, &ncon, err, sizeof err) == 0);
+    CHECK(npro > 0 && pro[0].weight > 0);
+    for (size_t i = 1; i < npro; i++)
+        CHECK(pro[i].weight <= pro[i - 1].weight);
+    for (size_t i = 0; i < ncon; i++)
+        CHECK(con[i].weight < 0);
 }
 
 static int count_entries(const char *path)
@@ -117,6 +137,7 @@ int main(void)
     CHECK(mkdtemp(dir) != NULL);
     snprintf(bdir, sizeof bdir, "%s/model", dir);
     snprintf(mdir, sizeof mdir, "%s/mnb", dir);
+    snprintf(odir, sizeof odir, "%s/ovr", dir);
 
     char err[512];
     char *files[] = { "tests/data/mini_stance.tsv" };
@@ -136,9 +157,9 @@ int main(void)
     cJSON *labels = cJSON_AddArrayToObject(man, "labels");
     for (int i = 0; i < d->nlabels; i++)
         cJSON_AddItemToArray(labels, cJSON_CreateString(d->labels[i]));
-    CHECK(bundle_write(bdir, man, &p.fs, fit.vocab, fit.model, err, sizeof err) == 0);
+    CHECK(bundle_write(bdir, man, &p.fs, fit.vocab, (const struct svm_model *const *)fit.model, fit.nmodels, err, sizeof err) == 0);
     /* writing again replaces the bundle in place and leaves no temporary */
-    CHECK(bundle_write(bdir, man, &p.fs, fit.vocab, fit.model, err, sizeof err) == 0);
+    CHECK(bundle_write(bdir, man, &p.fs, fit.vocab, (const struct svm_model *const *)fit.model, fit.nmodels, err, sizeof err) == 0);
     CHECK(count_entries(dir) == 1);
     CHECK(count_entries(bdir) == 3);
     train_fit_free(&fit);
@@ -153,22 +174,10 @@ int main(void)
     CHECK(bundle_is_linear(b));
 
     /* it learnt its own training data */
-    CHECK(agrees_with_libsvm(b, d) > (int)d->n * 8 / 10);
+    CHECK(agrees_with_libsvm(b, d, 6) > (int)d->n * 8 / 10);
     struct score_scratch *s = score_scratch_new();
-
-    /* Explanations point the right way. */
+    explains_escalation(b, s);
     struct score_result r;
-    const char *t = "The army will send more tanks and troops to the border.";
-    CHECK(score_text(b, s, t, strlen(t), &r, err, sizeof err) == 0);
-    CHECK_STR(bundle_label(b, r.label), "escalatory");
-    struct score_reason pro[3], con[3];
-    size_t npro, ncon;
-    CHECK(score_explain(b, s, r.label, 3, pro, &npro, con, &ncon, err, sizeof err) == 0);
-    CHECK(npro > 0 && pro[0].weight > 0);
-    for (size_t i = 1; i < npro; i++)
-        CHECK(pro[i].weight <= pro[i - 1].weight);
-    for (size_t i = 0; i < ncon; i++)
-        CHECK(con[i].weight < 0);
 
     /* Invalid UTF-8 and empty text. */
     CHECK(score_text(b, s, "bad\xff", 4, &r, err, sizeof err) == -1);
@@ -187,12 +196,36 @@ int main(void)
     CHECK(b != NULL);
     if (!b)
         return check_report("test_bundle");
-    CHECK(agrees_with_libsvm(b, d) > (int)d->n * 8 / 10);
+    CHECK(agrees_with_libsvm(b, d, 6) > (int)d->n * 8 / 10);
     bundle_free(&b);
     refused_from(mdir, "sed -i 's/^  mnb: 10$/  mnb: 0/' manifest.yaml", "class ratios");
     refused_from(mdir, "sed -i '7s/\t[^\t]*\t/\t/4' vocab.tsv", "vocab.tsv:7");
     refused("sed -i 's/^  mnb: 0$/  mnb: 3/' manifest.yaml", "class ratios");
     refused("sed -i 's/^  mnb: 0$/  mnb: -1/' manifest.yaml", "mnb");
+
+    /* One-vs-rest: a binary model file per label, each agreeing with
+     * libsvm's own; the scheme and the files must match. */
+    p.fs.mnb = 0;
+    p.one_vs_rest = 1;
+    CHECK(write_bundle(d, &p, odir) == 0);
+    CHECK(count_entries(odir) == 6);
+    b = bundle_load(odir, err, sizeof err);
+    CHECK(b != NULL);
+    if (!b)
+        return check_report("test_bundle");
+    CHECK(agrees_with_libsvm(b, d, 4) > (int)d->n * 8 / 10);
+    s = score_scratch_new();
+    explains_escalation(b, s);
+    score_scratch_free(&s);
+    cJSON *desc = bundle_describe(b);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(desc, "scheme")), "one-vs-rest");
+    cJSON_Delete(desc);
+    bundle_free(&b);
+    refused_from(odir, "rm model.2.svm", "model.2.svm");
+    refused_from(odir, "sed -i 's/one-vs-rest/one-vs-all/' manifest.yaml", "scheme");
+    refused_from(odir, "sed -i 's/one-vs-rest/one-vs-one/' manifest.yaml", "model.svm");
+    refused_from(odir, "cp ../model/model.svm model.1.svm", "model.1.svm: model has 4 classes");
+    refused("sed -i 's/one-vs-one/one-vs-rest/' manifest.yaml", "model.0.svm");
     dataset_free(&d);
 
     refused("rm model.svm", "model.svm");

@@ -52,7 +52,7 @@ static void *compare_share(void *arg)
     struct share *sh = arg;
     char err[512];
     struct score_scratch *s = score_scratch_new();
-    int k = bundle_label_count(sh->b), np = k * (k - 1) / 2;
+    int k = bundle_label_count(sh->b), np = bundle_decision_count(sh->b);
     double *dec = malloc((size_t)np * sizeof *dec);
     for (size_t i = sh->from; i < sh->to; i++) {
         const char *text = sh->lines[i];
