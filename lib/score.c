@@ -131,7 +131,12 @@ static void set_label(int k, const double *p, const int *label_of, struct score_
         out->prob[label_of[i]] = p[i];
 }
 
-static const double min_prob = 1e-7;  /* libsvm's clamp on a sigmoid */
+/* A Platt probability, clamped to [1e-7, 1 - 1e-7] as libsvm clamps it. */
+static double platt(double dec, double a, double b)
+{
+    const double min_prob = 1e-7;
+    return fmin(fmax(sigmoid(dec, a, b), min_prob), 1 - min_prob);
+}
 
 /* From one-vs-one decision values to probabilities in manifest order. */
 static void pair_probabilities(const struct bundle *b, const double *dec, struct score_result *out)
@@ -142,8 +147,7 @@ static void pair_probabilities(const struct bundle *b, const double *dec, struct
     int pair = 0;
     for (int i = 0; i < k; i++)
         for (int j = i + 1; j < k; j++, pair++) {
-            double v = sigmoid(dec[pair], m->probA[pair], m->probB[pair]);
-            v = fmin(fmax(v, min_prob), 1 - min_prob);
+            double v = platt(dec[pair], m->probA[pair], m->probB[pair]);
             r[i][j] = v;
             r[j][i] = 1 - v;
         }
@@ -170,7 +174,7 @@ static void probabilities(const struct bundle *b, const double *dec, struct scor
     }
     double p[BUNDLE_MAX_LABELS];
     for (int i = 0; i < b->nlabels; i++)
-        p[i] = fmin(fmax(sigmoid(dec[i], b->sig_a[i], b->sig_b[i]), min_prob), 1 - min_prob);
+        p[i] = platt(dec[i], b->sig_a[i], b->sig_b[i]);
     normalise(b, p, out);
 }
 
