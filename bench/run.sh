@@ -179,7 +179,7 @@ bench() {
 hwm() { jrun $PY bench/util.py hwm --pid "$SPID"; rec "{\"k\":\"mem\",\"what\":\"$1\",\"m\":$J}"; }
 
 # ---- 0. inputs ----
-[ -f models/stance/model.svm ] || { echo "bench: models/stance is missing; run make models" >&2; exit 1; }
+[ -f models/stance/manifest.yaml ] || { echo "bench: models/stance is missing; run make models" >&2; exit 1; }
 say "sentence file: $N sentences from training/corpus/*.tsv, seed 1"
 rec "{\"k\":\"meta\",\"date\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"host\":\"$(uname -srm)\",\"cpus\":$(getconf _NPROCESSORS_ONLN),\"load_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"commit\":\"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\"}"
 jrun $PY bench/util.py sentences --out "$OUT/sentences.txt" --n "$N" --seed 1
@@ -195,14 +195,14 @@ $PY bench/util.py articles --out-docs "$OUT/articles.txt" --out-sents "$OUT/arti
 # The sentiment bundle may be missing (being retrained); then the figures
 # that need it say so instead of failing the run.
 SENT_DIR=${BENCH_SENTIMENT:-models/sentiment}
-[ -f "$SENT_DIR/model.svm" ] || SENT_DIR=""
+[ -f "$SENT_DIR/manifest.yaml" ] || SENT_DIR=""
 rec "{\"k\":\"sentiment\",\"dir\":\"${SENT_DIR:-missing}\"}"
 
 # ---- 1. in-process scoring speed ----
 for m in stance sentiment; do
     d=models/$m
     [ $m = sentiment ] && d=${SENT_DIR:-models/sentiment}
-    [ -f "$d/model.svm" ] || { rec "{\"k\":\"speed\",\"model\":\"$m\",\"m\":{\"error\":\"$d missing\"}}"; continue; }
+    [ -f "$d/manifest.yaml" ] || { rec "{\"k\":\"speed\",\"model\":\"$m\",\"m\":{\"error\":\"$d missing\"}}"; continue; }
     in=$OUT/speed.txt
     [ $m = sentiment ] && in=$OUT/speed_small.txt
     say "in-process speed, $m: fast scorer vs svm_predict_probability on $(wc -l <"$in") sentences"
