@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,13 @@ static int read_manifest(struct bundle *b, char *err, size_t errlen)
         snprintf(err, errlen, "%s: model.scheme must be one-vs-one or one-vs-rest", path);
         goto fail;
     }
+    /* the one check that sees a vocab.tsv cut at a line end */
+    v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "model"), "vocabulary");
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1 && v->valuedouble <= 1e12) || v->valuedouble != floor(v->valuedouble)) {
+        snprintf(err, errlen, "%s: model.vocabulary must give the number of features", path);
+        goto fail;
+    }
+    b->nfeatures = (size_t)v->valuedouble;
     free(path);
     return 0;
 fail:
@@ -119,16 +127,14 @@ static int read_vocab(struct bundle *b, char *err, size_t errlen)
      * ratios without it would be ignored: either way the bundle is not what
      * its manifest says. */
     int want = b->fs.mnb > 0 ? b->nlabels : 0;
-    const cJSON *size = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->manifest, "model"),
-                                                         "vocabulary");
     if (b->vocab && vocab_classes(b->vocab) != want) {
         snprintf(err, errlen, "%s: has %d class ratios per feature, the manifest's features need %d",
                  path, vocab_classes(b->vocab), want);
         vocab_free(&b->vocab);
-    } else if (b->vocab && cJSON_IsNumber(size) && size->valuedouble != (double)vocab_size(b->vocab)) {
+    } else if (b->vocab && vocab_size(b->vocab) != b->nfeatures) {
         /* a file cut at a line end reads cleanly: only the count shows it */
-        snprintf(err, errlen, "%s: has %zu features, the manifest says %.0f (truncated?)",
-                 path, vocab_size(b->vocab), size->valuedouble);
+        snprintf(err, errlen, "%s: has %zu features, the manifest says %zu (truncated?)",
+                 path, vocab_size(b->vocab), b->nfeatures);
         vocab_free(&b->vocab);
     }
     free(path);

@@ -17,6 +17,7 @@ struct bundle {
     char *labels[BUNDLE_MAX_LABELS];
     struct feat_settings fs;
     struct vocab *vocab;
+    size_t nfeatures;                    /* the manifest's model.vocabulary */
     /* One-vs-one: model[0], one libsvm model over all the labels, with
      * label_of_svm / svm_of_label mapping its classes to manifest labels.
      * One-vs-rest: model[i] (i < nlabels) tells manifest label i (libsvm

@@ -237,6 +237,8 @@ int main(void)
     refused("sed -i 's/^labels:/labels: [/' manifest.yaml", "manifest.yaml");
     refused("rm vocab.tsv", "vocab.tsv");
     refused("head -n 50 vocab.tsv > v && mv v vocab.tsv", "has 49 features, the manifest says");
+    refused("sed -i '/^  vocabulary:/d' manifest.yaml", "model.vocabulary");
+    refused("sed -i 's/^  vocabulary: .*/  vocabulary: 2.5/' manifest.yaml", "model.vocabulary");
 
     CHECK(bundle_load("/nonexistent/bundle", err, sizeof err) == NULL);
     CHECK(strstr(err, "/nonexistent/bundle") != NULL);
