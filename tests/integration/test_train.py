@@ -103,8 +103,8 @@ def max_model_feature(bundle):
 
 class TrainCase(unittest.TestCase):
     """Trains, once for the class, a default bundle (the harness's cached
-    one) and --mnb 10, --no-punct and --scheme ovr bundles of
-    tests/data/mini_stance.tsv into a temporary directory."""
+    one) and --mnb 10, --no-punct, --scheme ovr and RBF --scheme ovr
+    bundles of tests/data/mini_stance.tsv into a temporary directory."""
 
     @classmethod
     def setUpClass(cls):
@@ -114,6 +114,7 @@ class TrainCase(unittest.TestCase):
             cls.mnb = cls.train("mnb", "--mnb", "10")
             cls.nopunct = cls.train("nopunct", "--no-punct")
             cls.ovr = cls.train("ovr", "--scheme", "ovr")
+            cls.rbf_ovr = cls.train("rbf-ovr", "--scheme", "ovr", "--kernel", "rbf", "--folds", "0")
         except Exception:
             shutil.rmtree(cls.tmp, ignore_errors=True)
             raise
@@ -296,7 +297,8 @@ class PredictTest(TrainCase):
         return labels
 
     def test_fast_path_and_libsvm_print_the_same(self):
-        for name, bundle in (("default", self.default), ("mnb 10", self.mnb), ("ovr", self.ovr)):
+        for name, bundle in (("default", self.default), ("mnb 10", self.mnb), ("ovr", self.ovr),
+                             ("rbf ovr", self.rbf_ovr)):
             with self.subTest(bundle=name):
                 fast = self.predict(bundle)
                 slow = self.predict(bundle, "--libsvm")
