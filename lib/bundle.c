@@ -91,15 +91,20 @@ static int read_manifest(struct bundle *b, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, sub);
         goto fail;
     }
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(m, "model");
     /* bundles from before one-vs-rest say nothing of their scheme */
-    v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "model"), "scheme");
-    if (v && !(cJSON_IsString(v) && (strcmp(v->valuestring, "one-vs-one") == 0 ||
-                                     (b->one_vs_rest = strcmp(v->valuestring, "one-vs-rest") == 0)))) {
-        snprintf(err, errlen, "%s: model.scheme must be one-vs-one or one-vs-rest", path);
-        goto fail;
+    v = cJSON_GetObjectItemCaseSensitive(model, "scheme");
+    if (v) {
+        const char *scheme = cJSON_GetStringValue(v);
+        if (scheme && strcmp(scheme, "one-vs-rest") == 0) {
+            b->one_vs_rest = 1;
+        } else if (!scheme || strcmp(scheme, "one-vs-one") != 0) {
+            snprintf(err, errlen, "%s: model.scheme must be one-vs-one or one-vs-rest", path);
+            goto fail;
+        }
     }
     /* the one check that sees a vocab.tsv cut at a line end */
-    v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "model"), "vocabulary");
+    v = cJSON_GetObjectItemCaseSensitive(model, "vocabulary");
     if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1 && v->valuedouble <= 1e12) || v->valuedouble != floor(v->valuedouble)) {
         snprintf(err, errlen, "%s: model.vocabulary must give the number of features", path);
         goto fail;
@@ -180,6 +185,8 @@ static int check_model(struct bundle *b, int i, const char *path, char *err, siz
             b->svm_of_label[lab] = k;
         }
     }
+    if (b->one_vs_rest)  /* model i is label i's */
+        b->label_of_svm[i] = b->svm_of_label[i] = i;
     long nfeat = (long)vocab_size(b->vocab) + vocab_classes(b->vocab);
     for (int s = 0; s < m->l; s++)
         for (const struct svm_node *x = m->SV[s]; x->index != -1; x++)
@@ -244,7 +251,6 @@ static void set_decisions(struct bundle *b)
     for (int i = 0; i < b->nlabels; i++) {
         const struct svm_model *m = b->model[i];
         int first = m->label[0] == 1;
-        b->label_of_svm[i] = b->svm_of_label[i] = i;
         b->bias[i] = first ? -m->rho[0] : m->rho[0];
         b->sig_a[i] = m->probA[0];
         b->sig_b[i] = first ? m->probB[0] : -m->probB[0];

@@ -43,23 +43,29 @@ bad:
     return 0;
 }
 
+/* The code point at s[i] into *cp and its length, or 0 when ill-formed. */
+static size_t iterate(const char *s, size_t len, size_t i, int32_t *cp)
+{
+    utf8proc_int32_t c;
+    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &c);
+    *cp = c;
+    return n > 0 ? (size_t)n : 0;
+}
+
 size_t text_utf8_char_len(const char *s, size_t len, size_t i)
 {
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
-    return n > 0 ? (size_t)n : 0;
+    int32_t cp;
+    return iterate(s, len, i, &cp);
 }
 
 size_t text_decode_multibyte(const char *s, size_t len, size_t i, int32_t *cp)
 {
-    utf8proc_int32_t c;
-    utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &c);
-    if (n <= 0) {
+    size_t n = iterate(s, len, i, cp);
+    if (n == 0) {
         *cp = 0xFFFD;
         return 1;
     }
-    *cp = c;
-    return (size_t)n;
+    return n;
 }
 
 size_t text_char_count(const char *s, size_t len)
