@@ -236,10 +236,8 @@ static void collapse_linear(struct bundle *b)
         }
 }
 
-/* The decision functions' constant terms, and for one-vs-rest the
- * sigmoids facing each label: libsvm's decision value d for the label it
- * lists first becomes -d when that is the rest, and P(label) = 1 -
- * sigmoid(d; A, B) = sigmoid(-d; A, -B). */
+/* The decision functions' constant terms: libsvm's decision value d for
+ * the label it lists first becomes -d when that is the rest. */
 static void set_decisions(struct bundle *b)
 {
     b->ndecisions = b->one_vs_rest ? b->nlabels : b->nlabels * (b->nlabels - 1) / 2;
@@ -250,10 +248,7 @@ static void set_decisions(struct bundle *b)
     }
     for (int i = 0; i < b->nlabels; i++) {
         const struct svm_model *m = b->model[i];
-        int first = m->label[0] == 1;
-        b->bias[i] = first ? -m->rho[0] : m->rho[0];
-        b->sig_a[i] = m->probA[0];
-        b->sig_b[i] = first ? m->probB[0] : -m->probB[0];
+        b->bias[i] = m->label[0] == 1 ? -m->rho[0] : m->rho[0];
     }
 }
 

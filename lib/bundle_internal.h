@@ -35,10 +35,6 @@ struct bundle {
      * product with the text's vector. */
     int ndecisions;
     double bias[BUNDLE_MAX_DECISIONS];
-    /* One-vs-rest: label i's probability before normalising is Platt's
-     * sigmoid of decision i with these (libsvm's probA and probB, turned to
-     * face the label). */
-    double sig_a[BUNDLE_MAX_LABELS], sig_b[BUNDLE_MAX_LABELS];
     cJSON *manifest;
 };
 

@@ -3,9 +3,8 @@
  * by bundle_load; every other kernel goes through libsvm. One-vs-one
  * probabilities follow libsvm's Platt sigmoids and its pairwise coupling
  * (Wu, Lin and Weng 2004, method 2) step by step, so the figures agree with
- * svm_predict_probability to rounding; one-vs-rest probabilities are each
- * binary model's, as svm_predict_probability gives them, divided by their
- * sum.
+ * svm_predict_probability to rounding; one-vs-rest probabilities are a
+ * softmax over the decision values (score.h says why).
  */
 #include "score.h"
 #include "bundle_internal.h"
@@ -155,15 +154,37 @@ static void pair_probabilities(const struct bundle *b, const double *dec, struct
     set_label(k, p, b->label_of_svm, out);
 }
 
-/* p[i] is label i's binary probability; divides them by their sum. */
-static void normalise(const struct bundle *b, double *p, struct score_result *out)
+double score_ovr_scale(struct svm_model *const *m, int k)
 {
     double sum = 0;
-    for (int i = 0; i < b->nlabels; i++)
-        sum += p[i];
-    for (int i = 0; i < b->nlabels; i++)
+    for (int i = 0; i < k; i++)
+        sum += fabs(m[i]->probA ? m[i]->probA[0] : 0);
+    return sum > 0 ? sum / k : 1;
+}
+
+/* log(1 / (1 + exp(-z))), finite for every finite z */
+static double log_sigmoid(double z)
+{
+    return z >= 0 ? -log1p(exp(-z)) : z - log1p(exp(z));
+}
+
+void score_ovr_probabilities(int k, const double *dec, double scale, double *p)
+{
+    double top = -INFINITY, sum = 0;
+    for (int i = 0; i < k; i++)
+        top = fmax(top, p[i] = log_sigmoid(scale * dec[i]));
+    /* divided through by the largest, so that no sum underflows to 0 */
+    for (int i = 0; i < k; i++)
+        sum += p[i] = exp(p[i] - top);
+    for (int i = 0; i < k; i++)
         p[i] /= sum;
-    set_label(b->nlabels, p, b->label_of_svm, out);
+}
+
+double score_ovr_decision(const struct svm_model *m, const struct svm_node *x)
+{
+    double v;
+    svm_predict_values(m, x, &v);
+    return m->label[0] == 1 ? v : -v;
 }
 
 static void probabilities(const struct bundle *b, const double *dec, struct score_result *out)
@@ -173,9 +194,8 @@ static void probabilities(const struct bundle *b, const double *dec, struct scor
         return;
     }
     double p[BUNDLE_MAX_LABELS];
-    for (int i = 0; i < b->nlabels; i++)
-        p[i] = platt(dec[i], b->sig_a[i], b->sig_b[i]);
-    normalise(b, p, out);
+    score_ovr_probabilities(b->nlabels, dec, score_ovr_scale(b->model, b->nlabels), p);
+    set_label(b->nlabels, p, b->label_of_svm, out);
 }
 
 static int vectorize(const struct bundle *b, struct score_scratch *s,
@@ -220,9 +240,9 @@ int score_text_libsvm(const struct bundle *b, struct score_scratch *s,
         s->nodes = xrealloc(s->nodes, s->nodes_cap * sizeof *s->nodes);
     }
     feat_vec_nodes(&s->vec, s->nodes);
-    double p[BUNDLE_MAX_LABELS];
     if (!b->one_vs_rest) {
         const struct svm_model *m = b->model[0];
+        double p[BUNDLE_MAX_LABELS];
         int label = (int)svm_predict_probability(m, s->nodes, p);
         svm_predict_values(m, s->nodes, s->dec);
         out->label = label;
@@ -230,17 +250,9 @@ int score_text_libsvm(const struct bundle *b, struct score_scratch *s,
             out->prob[b->label_of_svm[i]] = p[i];
         return 0;
     }
-    for (int i = 0; i < b->nlabels; i++) {
-        const struct svm_model *m = b->model[i];
-        int first = m->label[0] == 1;
-        double two[2];
-        svm_predict_probability(m, s->nodes, two);
-        svm_predict_values(m, s->nodes, &s->dec[i]);
-        p[i] = first ? two[0] : two[1];
-        if (!first)
-            s->dec[i] = -s->dec[i];
-    }
-    normalise(b, p, out);
+    for (int i = 0; i < b->nlabels; i++)
+        s->dec[i] = score_ovr_decision(b->model[i], s->nodes);
+    probabilities(b, s->dec, out);
     return 0;
 }
 

@@ -5,6 +5,7 @@
  * rand()) stays out of the parallel part.
  */
 #include "train.h"
+#include "score.h"
 #include "xalloc.h"
 
 #include <math.h>
@@ -321,20 +322,6 @@ int train_fit(const struct dataset *d, const size_t *idx, size_t n,
     return rc;
 }
 
-/* How strongly binary model m (label 1 against 0) favours label 1 for x:
- * its probability with prob, else its decision value. */
-static double ovr_strength(const struct svm_model *m, const struct svm_node *x, int prob)
-{
-    double v[2];
-    int first = m->label[0] == 1;
-    if (prob) {
-        svm_predict_probability(m, x, v);
-        return first ? v[0] : v[1];
-    }
-    svm_predict_values(m, x, v);
-    return first ? v[0] : -v[0];
-}
-
 int train_predict(const struct train_fit *fit, const struct feat_settings *fs,
                   struct feat_scratch *s, struct svm_node **buf, size_t *cap,
                   const char *norm, size_t len, double *prob)
@@ -347,19 +334,16 @@ int train_predict(const struct train_fit *fit, const struct feat_settings *fs,
     feat_vec_nodes(&v, *buf);
     if (fit->nmodels == 1)
         return (int)(prob ? svm_predict_probability(fit->model[0], *buf, prob) : svm_predict(fit->model[0], *buf));
-    /* Bundles divide the binary probabilities by their sum, which keeps
-     * the largest the largest. */
+    /* the label with the largest decision value, as bundles predict */
+    double dec[BUNDLE_MAX_LABELS];
     int best = 0;
-    double top = 0;
     for (int c = 0; c < fit->nmodels; c++) {
-        double x = ovr_strength(fit->model[c], *buf, prob != NULL);
-        if (prob)
-            prob[c] = x;
-        if (c == 0 || x > top) {
+        dec[c] = score_ovr_decision(fit->model[c], *buf);
+        if (dec[c] > dec[best])
             best = c;
-            top = x;
-        }
     }
+    if (prob)
+        score_ovr_probabilities(fit->nmodels, dec, score_ovr_scale(fit->model, fit->nmodels), prob);
     return best;
 }
 

@@ -51,10 +51,12 @@ int train_fit(const struct dataset *d, const size_t *idx, size_t n,
 void train_fit_free(struct train_fit *f);
 
 /* The label index the fit predicts for the normalised text norm[0..len):
- * with prob (room for the labels; filled in no promised order), the most
- * probable label as bundles predict it, else libsvm's one-vs-one vote or
- * the one-vs-rest model with the largest decision value. s and *buf (*cap entries,
- * grown as needed; the caller frees it) are the caller's working memory. */
+ * one-vs-one, with prob (room for the labels; filled in no promised order)
+ * the most probable label as bundles predict it, else libsvm's vote;
+ * one-vs-rest, the label whose model gives the largest decision value,
+ * which is also the most probable (prob as score_ovr_probabilities fills
+ * it). s and *buf (*cap entries, grown as needed; the caller frees it) are
+ * the caller's working memory. */
 int train_predict(const struct train_fit *fit, const struct feat_settings *fs,
                   struct feat_scratch *s, struct svm_node **buf, size_t *cap,
                   const char *norm, size_t len, double *prob);

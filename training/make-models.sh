@@ -26,7 +26,7 @@ done
 # of the stance dev set, so the stance model keeps the older tokenisation.
 # One binary model per label, unweighted (--scheme ovr --no-balance), beats
 # libsvm's pairwise models in cross-validation (.8850 vs .8826) and on the
-# dev set (.778 vs .763); training/EXPERIMENTS.md, section 6.
+# dev set (.792 vs .763); training/EXPERIMENTS.md, sections 6 and 7.
 case " ${MODELS:-stance sentiment} " in *" stance "*)
 echo "== stance" >&2
 # shellcheck disable=SC2086

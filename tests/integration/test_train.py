@@ -1,8 +1,8 @@
 """`stance-train`, driven as a user would: the real binary on the small
 labelled sets in tests/data. Covers `train` (the bundle's files and the
 options its manifest records, the class-ratio columns that --mnb adds),
-`predict` (the fast path against libsvm's svm_predict_probability, one
-thread against two), `cv` and `eval` (the JSON figures and the readable
+`predict` (the fast path against libsvm's own prediction, one thread
+against two), `cv` and `eval` (the JSON figures and the readable
 report), and the exit codes and messages of bad options, missing data and
 damaged bundles.
 
