@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "conn.h"
 #include "input.h"
+#include "split.h"
 #include "xalloc.h"
 
 /* Past this much request text the payloads stop covering the whole cycle
@@ -58,6 +59,7 @@ static const char *const builtin_sentences[] = {
 struct payload {
     char *body; /* the request after its id: ,"texts":[...],...} */
     size_t len;
+    long sentences; /* the units a successful reply scores */
 };
 
 struct bench {
@@ -77,6 +79,7 @@ struct client {
     uint64_t *lat;       /* ns, one per reply */
     size_t n_lat, cap_lat;
     long ok, error_replies, bad_replies, timeouts;
+    long sentences;      /* scored in the ok replies */
     char first_error[160];
 };
 
@@ -125,6 +128,16 @@ static size_t gcd(size_t a, size_t b)
     return a;
 }
 
+/* How many sentences a server that splits (the protocol's default) scores
+ * in t: a line of the file may hold several. */
+static long count_sentences(const char *t)
+{
+    struct sentence *s;
+    size_t n = split_sentences(t, strlen(t), &s);
+    free(s);
+    return (long)n;
+}
+
 /* Builds the request bodies: batch k holds sentences kB .. kB+B-1 modulo
  * the count, and after n / gcd(n, B) batches the cycle repeats. */
 static void build_payloads(struct bench *b, const char *const *sent, size_t n)
@@ -137,8 +150,12 @@ static void build_payloads(struct bench *b, const char *const *sent, size_t n)
     for (size_t k = 0; k < want && bytes < PAYLOAD_BYTES_MAX; k++) {
         cJSON *req = cJSON_CreateObject();
         cJSON *texts = cJSON_AddArrayToObject(req, "texts");
-        for (size_t j = 0; j < batch; j++)
-            cJSON_AddItemToArray(texts, cJSON_CreateString(sent[(k * batch + j) % n]));
+        long sentences = 0;
+        for (size_t j = 0; j < batch; j++) {
+            const char *t = sent[(k * batch + j) % n];
+            cJSON_AddItemToArray(texts, cJSON_CreateString(t));
+            sentences += o->split == 0 ? 1 : count_sentences(t);
+        }
         if (o->models) {
             cJSON *m = cJSON_AddArrayToObject(req, "models");
             for (size_t i = 0; i < o->n_models; i++)
@@ -151,7 +168,7 @@ static void build_payloads(struct bench *b, const char *const *sent, size_t n)
         /* Replace the opening brace, which precedes the id on the wire. */
         s[0] = ',';
         size_t len = strlen(s);
-        b->pl[b->n_pl++] = (struct payload){ s, len };
+        b->pl[b->n_pl++] = (struct payload){ s, len, sentences };
         b->max_len = len > b->max_len ? len : b->max_len;
         bytes += len;
     }
@@ -317,6 +334,7 @@ static void *client_main(void *arg)
         switch (scan_reply(body, n, seq)) {
         case REPLY_OK:
             c->ok++;
+            c->sentences += p->sentences;
             record(c, ns);
             break;
         case REPLY_ERROR:
@@ -356,10 +374,11 @@ static double pct_ms(const uint64_t *v, size_t n, double pct)
 static int report(const struct bench *b, struct client *cl, int nc, double secs)
 {
     const struct cli_opts *o = b->o;
-    long ok = 0, err = 0, bad = 0, timeouts = 0;
+    long ok = 0, sentences = 0, err = 0, bad = 0, timeouts = 0;
     size_t n = 0;
     for (int i = 0; i < nc; i++) {
         ok += cl[i].ok;
+        sentences += cl[i].sentences;
         err += cl[i].error_replies;
         bad += cl[i].bad_replies;
         timeouts += cl[i].timeouts;
@@ -373,7 +392,7 @@ static int report(const struct bench *b, struct client *cl, int nc, double secs)
     }
     qsort(lat, n, sizeof *lat, cmp_u64);
     long replies = ok + err + bad, errors = err + bad + timeouts;
-    double rps = secs > 0 ? replies / secs : 0, sps = secs > 0 ? (double)ok * o->batch / secs : 0;
+    double rps = secs > 0 ? replies / secs : 0, sps = secs > 0 ? (double)sentences / secs : 0;
     double p50 = pct_ms(lat, n, 50), p90 = pct_ms(lat, n, 90), p99 = pct_ms(lat, n, 99);
     double max = n ? (double)lat[n - 1] / 1e6 : 0;
     free(lat);
@@ -384,7 +403,7 @@ static int report(const struct bench *b, struct client *cl, int nc, double secs)
         cJSON_AddNumberToObject(j, "clients", o->clients);
         cJSON_AddNumberToObject(j, "batch", o->batch);
         cJSON_AddNumberToObject(j, "requests", (double)replies);
-        cJSON_AddNumberToObject(j, "sentences", (double)ok * o->batch);
+        cJSON_AddNumberToObject(j, "sentences", (double)sentences);
         cJSON_AddNumberToObject(j, "errors", (double)errors);
         cJSON_AddNumberToObject(j, "error_replies", (double)err);
         cJSON_AddNumberToObject(j, "bad_replies", (double)bad);
@@ -406,7 +425,7 @@ static int report(const struct bench *b, struct client *cl, int nc, double secs)
                o->clients == 1 ? "" : "s", o->batch,
                o->split < 0 ? "(server default)" : o->split ? "on" : "off");
         printf("requests:   %ld in %.3f s, %.1f requests/s\n", replies, secs, rps);
-        printf("sentences:  %ld, %.1f sentences/s\n", ok * o->batch, sps);
+        printf("sentences:  %ld, %.1f sentences/s\n", sentences, sps);
         printf("errors:     %ld (%ld error replies, %ld not understood, %ld timeouts)\n", errors,
                err, bad, timeouts);
         printf("latency ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n", p50, p90, p99, max);

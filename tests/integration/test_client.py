@@ -288,6 +288,25 @@ class ClientTest(ClientRunner, harness.DaemonCase):
         for word in ("requests/s", "sentences/s", "p50", "p90", "p99", "max", "errors:     0"):
             self.assertIn(word, p.stdout)
 
+    def test_bench_counts_the_sentences_the_server_scores(self):
+        # each line of the file is a text of two sentences: split (the
+        # protocol's default) scores both, --no-split scores the line as one
+        two = training_sentence("escalatory") + " " + training_sentence("conciliatory")
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            f.write(two + "\n")
+        try:
+            figures = {}
+            for mode in ((), ("--split",), ("--no-split",)):
+                p = self.stance("bench", "-c", "2", "-n", "10", "--batch", "3", "--file", f.name,
+                                "--json", *mode)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                figures[mode] = json.loads(p.stdout)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(figures[()]["sentences"], 60)
+        self.assertEqual(figures[("--split",)]["sentences"], 60)
+        self.assertEqual(figures[("--no-split",)]["sentences"], 30)
+
     def test_bench_duration_bounds_the_run(self):
         start = time.monotonic()
         p = self.stance("bench", "-c", "2", "--duration", "0.5", "--json")
