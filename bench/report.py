@@ -83,7 +83,7 @@ def main():
         rows.append([r["model"], num(m.get("fast_per_s")), num(m.get("libsvm_per_s")),
                      rfmt(rt), "≥ 20×" if r["model"] == "stance" else "(≥ 20×)",
                      verdict(rt, 20)])
-    L += table(["model", "fast scorer", "svm_predict_probability", "ratio", "target", ""], rows)
+    L += table(["model", "fast scorer", "libsvm (score_text_libsvm)", "ratio", "target", ""], rows)
     sd = (by.get("sentiment") or [{}])[0].get("dir")
     if sd and sd not in ("models/sentiment", "missing"):
         L.append("")

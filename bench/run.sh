@@ -205,7 +205,7 @@ for m in stance sentiment; do
     [ -f "$d/manifest.yaml" ] || { rec "{\"k\":\"speed\",\"model\":\"$m\",\"m\":{\"error\":\"$d missing\"}}"; continue; }
     in=$OUT/speed.txt
     [ $m = sentiment ] && in=$OUT/speed_small.txt
-    say "in-process speed, $m: fast scorer vs svm_predict_probability on $(wc -l <"$in") sentences"
+    say "in-process speed, $m: fast scorer vs libsvm on $(wc -l <"$in") sentences"
     jrun timeout -k 5 300 "$BIN/stance-train" speed --model "$d" --input "$in" --json
     rec "{\"k\":\"speed\",\"model\":\"$m\",\"m\":$J}"
 done

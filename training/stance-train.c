@@ -684,7 +684,7 @@ static int cmd_speed(struct opts *o)
         printf("{\"model\":\"%s\",\"sentences\":%zu,\"fast_per_s\":%.0f,\"libsvm_per_s\":%.0f,\"ratio\":%.1f}\n",
                bundle_name(b), n, rate[0], rate[1], rate[0] / rate[1]);
     else
-        printf("%s: fast path %.0f sentences/s, svm_predict_probability %.0f sentences/s, ratio %.1fx (%zu sentences, one core)\n",
+        printf("%s: fast path %.0f sentences/s, libsvm %.0f sentences/s, ratio %.1fx (%zu sentences, one core)\n",
                bundle_name(b), rate[0], rate[1], rate[0] / rate[1], n);
     for (size_t i = 0; i < n; i++)
         free(lines[i]);

@@ -422,8 +422,8 @@ static void fuzz_proto(const char *body, size_t len)
     }
 }
 
-/* For a linear bundle, the fast path must agree with libsvm's own
- * svm_predict_probability (score.h). libsvm takes milliseconds a text, so
+/* For a linear bundle, the fast path must agree with libsvm's own path,
+ * score_text_libsvm (score.h). libsvm takes milliseconds a text, so
  * only one input in 16 is compared, chosen by its length. */
 static void check_fast_path(const struct bundle *b, const char *s, size_t len,
                             const struct score_result *fast)

@@ -1,8 +1,8 @@
 /*
  * The fast linear scorer against libsvm on every bundled model: over some
- * thousands of real sentences, labels must be identical, probabilities
- * within 1e-9 of svm_predict_probability and decision values within 1e-9
- * of svm_predict_values.
+ * thousands of real sentences, labels must be identical, decision values
+ * within 1e-9 of svm_predict_values and probabilities within 1e-9 of
+ * libsvm's path (svm_predict_probability for one-vs-one bundles).
  */
 #include "check.h"
 #include "bundle.h"
