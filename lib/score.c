@@ -3,8 +3,9 @@
  * by bundle_load; every other kernel goes through libsvm. One-vs-one
  * probabilities follow libsvm's Platt sigmoids and its pairwise coupling
  * (Wu, Lin and Weng 2004, method 2) step by step, so the figures agree with
- * svm_predict_probability to rounding; one-vs-rest probabilities are a
- * softmax over the decision values (score.h says why).
+ * svm_predict_probability to rounding; one-vs-rest probabilities are the
+ * labels' sigmoids with one shared slope, divided by their sum (score.h
+ * says why).
  */
 #include "score.h"
 #include "bundle_internal.h"
