@@ -42,6 +42,10 @@ SEED = 1
 FASTTEXT_ARGS = ["-wordNgrams", "2", "-epoch", "25", "-lr", "0.5", "-dim", "50",
                  "-minCount", "1", "-bucket", "200000", "-loss", "softmax",
                  "-thread", "1", "-seed", str(SEED)]
+# fastText's figure moves with its seed (the order it reads the training
+# rows in, and its initial weights) by more than the systems differ on the
+# dev sets, so each dev set also gets fastText's spread over these seeds.
+FASTTEXT_SPREAD_SEEDS = range(1, 11)
 
 # scikit-learn: LinearSVC on TF-IDF word 1-2-grams, class weights balanced. On
 # the dev sets C is chosen from SKLEARN_CS by 5-fold CV (macro-F1) on the
@@ -143,21 +147,22 @@ def ft_label(label):
     return "__label__" + label
 
 
-def fasttext_fit_predict(work, tag, y_train, x_train, x_test):
+def fasttext_fit_predict(work, tag, y_train, x_train, x_test, seed=SEED):
     train_path = os.path.join(work, f"ft-{tag}.train")
     test_path = os.path.join(work, f"ft-{tag}.test")
     model = os.path.join(work, f"ft-{tag}")
     # fastText reads its input in file order and does not shuffle; the
     # benchmark files are sorted by label, which without this leaves it
     # below the majority class (MPQA 39%).
-    order = np.random.RandomState(SEED).permutation(len(y_train))
+    order = np.random.RandomState(seed).permutation(len(y_train))
     with open(train_path, "w", encoding="utf-8") as f:
         for i in order:
             f.write(f"{ft_label(y_train[i])} {ft_text(x_train[i])}\n")
     with open(test_path, "w", encoding="utf-8") as f:
         for x in x_test:
             f.write(ft_text(x) + "\n")
-    run(["fasttext", "supervised", "-input", train_path, "-output", model] + FASTTEXT_ARGS,
+    run(["fasttext", "supervised", "-input", train_path, "-output", model] + FASTTEXT_ARGS[:-1]
+        + [str(seed)],
         TIMEOUT_FAST)
     r = run(["fasttext", "predict", model + ".bin", test_path, "1"], TIMEOUT_FAST)
     pred = [line.strip()[len("__label__"):] for line in r.stdout.splitlines()]
@@ -315,6 +320,14 @@ def main():
             record(row, "fasttext", "fastText", *timed(scored(
                 row, "fasttext", lambda: fasttext_fit_predict(args.work, row["name"], y_tr, x_tr, x_dv))))
 
+            def spread():
+                return [figures(y_dv, fasttext_fit_predict(args.work, row["name"], y_tr, x_tr, x_dv,
+                                                           seed))[1] for seed in FASTTEXT_SPREAD_SEEDS]
+            row["ft_spread"], err, dt = timed(spread)
+            if err:
+                failures.append(f"fastText seeds on {row['name']}: {err}")
+            log(f"   {row['name']:<9} fastText seeds {len(FASTTEXT_SPREAD_SEEDS)}, {dt:.0f}s")
+
         def sk():
             pred, row["sk_C"] = sklearn_fit_predict(y_tr, x_tr, x_dv, 5)
             return pred
@@ -375,6 +388,12 @@ def main():
         cells = [f"**{v}**" if k == best else v for v, (k, _) in zip(cells, dev_systems)]
         lines.append(f"| {r['name']} | {r['ntrain']} / {r['ndev']} | " + " | ".join(cells) + " |")
     lines.append("")
+    spread = [(r["name"], r["ft_spread"]) for r in dev_rows if r.get("ft_spread")]
+    if spread:
+        lines += ["fastText's dev macro-F1 over seeds " + f"{FASTTEXT_SPREAD_SEEDS[0]}–{FASTTEXT_SPREAD_SEEDS[-1]}"
+                  + " (the table's run is seed 1): " + "; ".join(
+                      f"{name} mean {np.mean(v):.4f}, range {min(v):.4f}–{max(v):.4f}" for name, v in spread)
+                  + ".", ""]
     peers = dev_systems[1:]
     lines += [f"## Dev sets: stance-train's macro-F1 minus each peer's, paired bootstrap ({BOOTSTRAP:,} "
               f"resamples of the dev sentences, seed {SEED})", "",
