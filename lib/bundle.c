@@ -7,6 +7,7 @@
  */
 #include "bundle_internal.h"
 #include "feat.h"
+#include "score.h"
 #include "xalloc.h"
 #include "yamljson.h"
 
@@ -45,7 +46,8 @@ void bundle_free(struct bundle **bp)
     *bp = NULL;
 }
 
-static int read_manifest(struct bundle *b, char *err, size_t errlen)
+/* Reads manifest.yaml into b; *nfeatures is its model.vocabulary. */
+static int read_manifest(struct bundle *b, size_t *nfeatures, char *err, size_t errlen)
 {
     char *path = join(b->dir, "manifest.yaml");
     char sub[256];
@@ -109,7 +111,7 @@ static int read_manifest(struct bundle *b, char *err, size_t errlen)
         snprintf(err, errlen, "%s: model.vocabulary must give the number of features", path);
         goto fail;
     }
-    b->nfeatures = (size_t)v->valuedouble;
+    *nfeatures = (size_t)v->valuedouble;
     free(path);
     return 0;
 fail:
@@ -117,7 +119,7 @@ fail:
     return -1;
 }
 
-static int read_vocab(struct bundle *b, char *err, size_t errlen)
+static int read_vocab(struct bundle *b, size_t nfeatures, char *err, size_t errlen)
 {
     char *path = join(b->dir, "vocab.tsv");
     FILE *fp = fopen(path, "r");
@@ -136,10 +138,10 @@ static int read_vocab(struct bundle *b, char *err, size_t errlen)
         snprintf(err, errlen, "%s: has %d class ratios per feature, the manifest's features need %d",
                  path, vocab_classes(b->vocab), want);
         vocab_free(&b->vocab);
-    } else if (b->vocab && vocab_size(b->vocab) != b->nfeatures) {
+    } else if (b->vocab && vocab_size(b->vocab) != nfeatures) {
         /* a file cut at a line end reads cleanly: only the count shows it */
         snprintf(err, errlen, "%s: has %zu features, the manifest says %zu (truncated?)",
-                 path, vocab_size(b->vocab), b->nfeatures);
+                 path, vocab_size(b->vocab), nfeatures);
         vocab_free(&b->vocab);
     }
     free(path);
@@ -217,8 +219,7 @@ static void collapse_linear(struct bundle *b)
     if (b->one_vs_rest) {
         for (int i = 0; i < b->nmodels; i++) {
             const struct svm_model *m = b->model[i];
-            double sign = m->label[0] == 1 ? 1 : -1;
-            add_support_vectors(b, m, m->sv_coef[0], 0, m->l, sign, i);
+            add_support_vectors(b, m, m->sv_coef[0], 0, m->l, ovr_sign(m), i);
         }
         return;
     }
@@ -236,8 +237,8 @@ static void collapse_linear(struct bundle *b)
         }
 }
 
-/* The decision functions' constant terms: libsvm's decision value d for
- * the label it lists first becomes -d when that is the rest. */
+/* The decision functions' constant terms, and the one-vs-rest slope of
+ * the scores (score_ovr_scale). */
 static void set_decisions(struct bundle *b)
 {
     b->ndecisions = b->one_vs_rest ? b->nlabels : b->nlabels * (b->nlabels - 1) / 2;
@@ -246,10 +247,9 @@ static void set_decisions(struct bundle *b)
             b->bias[p] = -b->model[0]->rho[p];
         return;
     }
-    for (int i = 0; i < b->nlabels; i++) {
-        const struct svm_model *m = b->model[i];
-        b->bias[i] = m->label[0] == 1 ? -m->rho[0] : m->rho[0];
-    }
+    for (int i = 0; i < b->nlabels; i++)
+        b->bias[i] = -ovr_sign(b->model[i]) * b->model[i]->rho[0];
+    b->ovr_scale = score_ovr_scale(b->model, b->nlabels);
 }
 
 /* The file of model i: model.svm, or model.<i>.svm for one-vs-rest. */
@@ -293,7 +293,8 @@ struct bundle *bundle_load(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "%s: not a bundle directory: %s", dir, errno ? strerror(errno) : "not a directory");
         goto fail;
     }
-    if (read_manifest(b, err, errlen) < 0 || read_vocab(b, err, errlen) < 0 ||
+    size_t nfeatures;
+    if (read_manifest(b, &nfeatures, err, errlen) < 0 || read_vocab(b, nfeatures, err, errlen) < 0 ||
         read_models(b, err, errlen) < 0)
         goto fail;
     set_decisions(b);

@@ -11,13 +11,20 @@
 
 #define BUNDLE_MAX_DECISIONS (BUNDLE_MAX_LABELS * (BUNDLE_MAX_LABELS - 1) / 2)
 
+/* A one-vs-rest binary model's decision values face the label libsvm lists
+ * first: +1 when that is the model's label (libsvm label 1), -1 when it is
+ * the rest, so that sign times a decision value favours the label. */
+static inline double ovr_sign(const struct svm_model *m)
+{
+    return m->label[0] == 1 ? 1 : -1;
+}
+
 struct bundle {
     char *dir, *name;
     int nlabels;
     char *labels[BUNDLE_MAX_LABELS];
     struct feat_settings fs;
     struct vocab *vocab;
-    size_t nfeatures;                    /* the manifest's model.vocabulary */
     /* One-vs-one: model[0], one libsvm model over all the labels, with
      * label_of_svm / svm_of_label mapping its classes to manifest labels.
      * One-vs-rest: model[i] (i < nlabels) tells manifest label i (libsvm
@@ -35,6 +42,7 @@ struct bundle {
      * product with the text's vector. */
     int ndecisions;
     double bias[BUNDLE_MAX_DECISIONS];
+    double ovr_scale;                    /* one-vs-rest: score_ovr_scale of the models */
     cJSON *manifest;
 };
 

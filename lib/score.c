@@ -185,7 +185,7 @@ double score_ovr_decision(const struct svm_model *m, const struct svm_node *x)
 {
     double v;
     svm_predict_values(m, x, &v);
-    return m->label[0] == 1 ? v : -v;
+    return ovr_sign(m) * v;
 }
 
 static void probabilities(const struct bundle *b, const double *dec, struct score_result *out)
@@ -195,7 +195,7 @@ static void probabilities(const struct bundle *b, const double *dec, struct scor
         return;
     }
     double p[BUNDLE_MAX_LABELS];
-    score_ovr_probabilities(b->nlabels, dec, score_ovr_scale(b->model, b->nlabels), p);
+    score_ovr_probabilities(b->nlabels, dec, b->ovr_scale, p);
     set_label(b->nlabels, p, b->label_of_svm, out);
 }
 
